@@ -1,0 +1,514 @@
+"""Syntax tree -> per-layer counts and totals.
+
+The walk is written once for both arithmetics (see sizes.py): it is tried on Python
+ints first, and redone with SymPy only when a name has no value. Repetition multiplies
+a formula and never unrolls it; an ellipsis with a symbolic end becomes a Σ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import prod
+from typing import Any
+
+from . import ast
+from .errors import SymparamError, did_you_mean
+from .layers import Count, apply_layer, lookup
+from .sizes import Concrete, NeedsSymbols, Scope, Sizes, Symbolic, evaluate, is_integer, is_number
+
+INPUT = "input"
+INDEX_NAMES = ("i", "j", "k", "m", "n", "p", "q", "r", "s", "t")
+
+
+@dataclass(frozen=True)
+class Summation:
+    """A row that stands for Σ_{index=lower}^{upper} of `step` (one layer's count)."""
+
+    index: Any
+    lower: Any
+    upper: Any
+    step: Count
+    step_input: tuple
+    step_output: tuple
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One row of the result: a layer (or a Σ of layers) with what it contributes."""
+
+    kind: str
+    source: str
+    span: ast.Span
+    input_shape: tuple
+    output_shape: tuple
+    count: Count  # one instance; for a Σ row, the sums
+    repeats: tuple = ()  # the counts of the enclosing repetitions, outermost first
+    summation: Summation | None = None
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    @property
+    def multiplier(self):
+        return prod(self.repeats, start=1)
+
+    @property
+    def weights(self):
+        return self.multiplier * self.count.weights
+
+    @property
+    def biases(self):
+        return self.multiplier * self.count.biases
+
+    @property
+    def non_trainable(self):
+        return self.multiplier * self.count.non_trainable
+
+    @property
+    def trainable(self):
+        return self.multiplier * self.count.trainable
+
+    @property
+    def params(self):
+        return self.multiplier * self.count.params
+
+
+@dataclass(frozen=True)
+class Analysis:
+    rows: tuple[LayerResult, ...]
+    input_shape: tuple
+    output_shape: tuple
+    total: Any
+    weights: Any
+    biases: Any
+    non_trainable: Any
+    symbolic: bool
+    symbols: dict = field(default_factory=dict)
+    sizes: Sizes = field(default_factory=Sizes)
+
+
+def analyze(network: ast.Network, sizes: Sizes, convention: str = "keras") -> Analysis:
+    """Count a parsed network with the given sizes: ints when it can, SymPy when it must."""
+    sizes = infer_lengths(network, sizes)
+    try:
+        return _Walk(network, sizes, Concrete(), convention).run()
+    except NeedsSymbols:
+        return _Walk(network, sizes, Symbolic(), convention).run()
+
+
+# ------------------------------------------------------------------ the walk
+
+
+class _Walk:
+    def __init__(self, network: ast.Network, sizes: Sizes, algebra, convention: str):
+        self.network = network
+        self.source = network.source
+        self.algebra = algebra
+        self.scope = Scope(sizes, network.source)
+        self.convention = convention
+        self.rows: list[LayerResult] = []
+        self.names = {ref.stem for ref in ast.walk_refs(network.chain)}
+
+    def error(self, message: str, span: ast.Span) -> SymparamError:
+        return SymparamError(message, span, self.source)
+
+    def text(self, span: ast.Span) -> str:
+        return span.text(self.source)
+
+    def run(self) -> Analysis:
+        first, *rest = self.network.chain.stages
+        input_shape = self.input_shape(first)
+        shape, totals = self.stages(rest, input_shape, ())
+        self.check_sizes_used()
+        add = self.algebra.add_all
+        rows = tuple(self.rows)
+        return Analysis(
+            rows=rows,
+            input_shape=input_shape,
+            output_shape=shape,
+            total=add(totals),
+            weights=add(row.weights for row in rows),
+            biases=add(row.biases for row in rows),
+            non_trainable=add(row.non_trainable for row in rows),
+            symbolic=self.algebra.symbolic,
+            symbols=self.algebra.symbols() if self.algebra.symbolic else {},
+            sizes=self.scope.sizes,
+        )
+
+    def input_shape(self, stage) -> tuple:
+        if not (isinstance(stage, ast.Call) and _is_input(stage)):
+            raise self.error(
+                "a network starts with its input shape, e.g. 'in(784) -> dense(10)'",
+                getattr(stage, "span", ast.NOWHERE),
+            )
+        if stage.keywords:
+            raise self.error("in(...) takes sizes only, e.g. in(20, 20, 3)", stage.keywords[0].span)
+        if not stage.args:
+            raise self.error("in() needs at least one size, e.g. in(784)", stage.span)
+        shape = []
+        for axis, arg in enumerate(stage.args, start=1):
+            value = evaluate(_size_node(arg, self), self.algebra, self.scope)
+            _check_positive(self, value, f"{self.text(stage.span)}: size {axis}", arg)
+            shape.append(value)
+        return tuple(shape)
+
+    def stages(self, stages, shape, repeats):
+        totals = []
+        for stage in stages:
+            shape, stage_totals = self.stage(stage, shape, repeats)
+            totals.extend(stage_totals)
+        return shape, totals
+
+    def stage(self, stage, shape, repeats):
+        if isinstance(stage, ast.Call):
+            return self.call(stage, shape, repeats)
+        if isinstance(stage, ast.Chain):
+            return self.stages(stage.stages, shape, repeats)
+        if isinstance(stage, ast.Repeat):
+            return self.repeat(stage, shape, repeats)
+        if isinstance(stage, ast.Ellipsis):
+            return self.ellipsis(stage, shape, repeats)
+        raise TypeError(f"not a stage: {stage!r}")
+
+    def call(self, node: ast.Call, shape, repeats, source: str | None = None):
+        if _is_input(node):
+            raise self.error("in(...) can only start a network", node.span)
+        kind, _, out = apply_layer(node, shape, self.algebra, self.scope, self.convention)
+        self.rows.append(
+            LayerResult(
+                kind=kind.name,
+                source=source or self.text(node.span),
+                span=node.span,
+                input_shape=shape,
+                output_shape=tuple(out.shape),
+                count=out.count,
+                repeats=repeats,
+            )
+        )
+        return tuple(out.shape), [out.count.params]
+
+    # -------------------------------------------------------------- repetition
+
+    def repeat(self, node: ast.Repeat, shape, repeats):
+        count = evaluate(node.count, self.algebra, self.scope)
+        _check_positive(self, count, "a repetition count", node.count)
+        body_shape, body_totals = self.stage(node.body, shape, repeats + (count,))
+        if not self.same_shape(body_shape, shape):
+            raise self.error(
+                f"a repeated chain must keep its input shape, but this one maps "
+                f"{format_shape(shape)} to {format_shape(body_shape)}; write its first "
+                f"layer out before the repetition",
+                node.span,
+            )
+        return shape, [count * self.algebra.add_all(body_totals)]
+
+    def same_shape(self, a, b) -> bool:
+        return len(a) == len(b) and all(self.algebra.equal(x, y) for x, y in zip(a, b))
+
+    # -------------------------------------------------------------- ellipsis
+
+    def ellipsis(self, node: ast.Ellipsis, shape, repeats):
+        first, last = node.first, node.last
+        if lookup(first.name) is not lookup(last.name) or lookup(first.name) is None:
+            if lookup(first.name) is None or lookup(last.name) is None:
+                bad = first if lookup(first.name) is None else last
+                apply_layer(bad, shape, self.algebra, self.scope, self.convention)  # names it
+            raise self.error(
+                f"an ellipsis joins layers of one kind, not '{first.name}' and '{last.name}'",
+                node.span,
+            )
+        pairs = _index_pairs(first, last, self)
+        index_name = next(name for name in INDEX_NAMES if name not in self.names)
+        template = _template(first, pairs, index_name)
+        lower = self.index_value(pairs[0][0])
+        upper = self.index_value(pairs[0][1])
+        for left, right in pairs[1:]:
+            if not self.algebra.equal(
+                self.index_value(right) - upper, self.index_value(left) - lower
+            ):
+                raise self.error(
+                    f"the indices of this ellipsis do not move together: "
+                    f"{ast.ref_text(pairs[0][0])} ... {ast.ref_text(pairs[0][1])} but "
+                    f"{ast.ref_text(left)} ... {ast.ref_text(right)}",
+                    right.span,
+                )
+        if is_number(lower) and is_number(upper):
+            if upper < lower:
+                raise self.error(
+                    f"this ellipsis runs backwards, from index {lower} down to {upper}", node.span
+                )
+            return self.unrolled(template, index_name, int(lower), int(upper), shape, repeats, node)
+        return self.summed(template, index_name, lower, upper, shape, repeats, node)
+
+    def index_value(self, ref: ast.Ref):
+        value = evaluate(ref.index, self.algebra, self.scope)
+        if is_number(value) and not is_integer(value):
+            raise self.error(f"an index must be a whole number, got {value}", ref.span)
+        return value
+
+    def unrolled(self, template, index_name, lower, upper, shape, repeats, node):
+        totals = []
+        for index in range(lower, upper + 1):
+            call = _instantiate(template, index_name, index, node.span)
+            shape, stage_totals = self.call(call, shape, repeats, source=ast.unparse_call(call))
+            totals.extend(stage_totals)
+        return shape, totals
+
+    def step(self, template, index_name, index, shape):
+        self.scope.locals[index_name] = index
+        try:
+            _, _, out = apply_layer(template, shape, self.algebra, self.scope, self.convention)
+        finally:
+            del self.scope.locals[index_name]
+        return tuple(out.shape), out.count
+
+    def summed(self, template, index_name, lower, upper, shape, repeats, node):
+        algebra = self.algebra
+        i = algebra.index_symbol(index_name)
+
+        def output_from_start(index):
+            return self.step(template, index_name, index, shape)[0]
+
+        step_input = output_from_start(i - 1)
+        step_output, step = self.step(template, index_name, i, step_input)
+        if not self.same_shape(step_output, output_from_start(i)):
+            raise self.error(
+                "the layers of this ellipsis do not chain to a closed form: the input of "
+                f"layer {index_name} would be {format_shape(step_input)}, its output "
+                f"{format_shape(step_output)}; give the sizes with --set, or write the layers out",
+                node.span,
+            )
+        totals = []
+        if self.starts_the_chain(output_from_start, lower, shape):
+            start = lower
+        else:
+            # The layer before the ellipsis does not fit the pattern: count the first
+            # layer on its own, then sum from the second.
+            _, first_totals = self.call(node.first, shape, repeats)
+            totals.extend(first_totals)
+            start = lower + 1
+        summed = Count(
+            weights=algebra.summation(step.weights, i, start, upper),
+            biases=algebra.summation(step.biases, i, start, upper),
+            non_trainable=algebra.summation(step.non_trainable, i, start, upper),
+        )
+        out_shape = output_from_start(upper)
+        self.rows.append(
+            LayerResult(
+                kind=lookup(template.name).name,
+                source=self.text(node.span),
+                span=node.span,
+                input_shape=step_input,
+                output_shape=out_shape,
+                count=summed,
+                repeats=repeats,
+                summation=Summation(i, start, upper, step, step_input, step_output),
+            )
+        )
+        totals.append(algebra.add_all([summed.weights, summed.biases, summed.non_trainable]))
+        return out_shape, totals
+
+    def starts_the_chain(self, output_from_start, lower, shape) -> bool:
+        """Does the stage before fit the pattern, as in(h0) before dense(h1) ... dense(hl)?"""
+        try:
+            return self.same_shape(output_from_start(lower - 1), shape)
+        except SymparamError:
+            return False
+
+    # -------------------------------------------------------------- sizes given
+
+    def check_sizes_used(self):
+        if self.algebra.symbolic:
+            return
+        sizes, used = self.scope.sizes, self.scope.used
+        for stem, values in sizes.sequences.items():
+            highest = self.scope.highest_index.get(stem)
+            if highest is not None and highest < len(values) - 1:
+                raise SymparamError(
+                    f"{stem} has {len(values)} values, but the network uses only "
+                    f"{stem}_0 ... {stem}_{highest}"
+                )
+        for name in sizes.names():
+            if name not in used:
+                raise SymparamError(
+                    f"a size was given for '{name}', but the network has no such name"
+                    + did_you_mean(name, sorted(self.names))
+                )
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _is_input(node: ast.Call) -> bool:
+    kind = lookup(node.name)
+    return kind is not None and kind.name == INPUT
+
+
+def _at(span: ast.Span) -> str:
+    return f"{span.line}:{span.column}"
+
+
+def _size_node(arg, walk: _Walk):
+    if isinstance(arg, (ast.Text, ast.Tuple)):
+        raise walk.error("in(...) takes sizes, one per axis, e.g. in(20, 20, 3)", arg.span)
+    return arg
+
+
+def _check_positive(walk: _Walk, value, what: str, node):
+    span = getattr(node, "span", ast.NOWHERE)
+    if is_number(value):
+        if not is_integer(value) or value < 1:
+            raise walk.error(f"{what} must be a positive whole number, got {value}", span)
+    elif getattr(value, "is_positive", None) is False:
+        raise walk.error(f"{what} must be positive, got {value}", span)
+
+
+def format_shape(shape) -> str:
+    return "(" + ", ".join(str(extent) for extent in shape) + ")"
+
+
+def _same(a, b) -> bool:
+    """Structural equality of two values, ignoring where they were written."""
+    return type(a) is type(b) and ast.unparse(a) == ast.unparse(b)
+
+
+def _index_pairs(first: ast.Call, last: ast.Call, walk: _Walk) -> list[tuple[ast.Ref, ast.Ref]]:
+    """The (first's, last's) indexed names that differ between the two endpoints."""
+    pairs: list[tuple[ast.Ref, ast.Ref]] = []
+    if len(first.args) != len(last.args):
+        raise walk.error("the two ends of an ellipsis must have the same arguments", last.span)
+    first_kw = {kw.name: kw.value for kw in first.keywords}
+    last_kw = {kw.name: kw.value for kw in last.keywords}
+    if set(first_kw) != set(last_kw):
+        raise walk.error(
+            "the two ends of an ellipsis must have the same keyword arguments", last.span
+        )
+    for a, b in [*zip(first.args, last.args), *((first_kw[k], last_kw[k]) for k in first_kw)]:
+        _collect_pairs(a, b, pairs, walk)
+    if not pairs:
+        raise walk.error(
+            "the two ends of an ellipsis must differ in an index, as in "
+            "'dense(h1) -> ... -> dense(hl)'",
+            last.span,
+        )
+    return pairs
+
+
+def _collect_pairs(a, b, pairs, walk: _Walk):
+    if isinstance(a, ast.Ref) and isinstance(b, ast.Ref) and a.stem == b.stem:
+        if a.index is not None and b.index is not None and not _same(a.index, b.index):
+            pairs.append((a, b))
+            return
+    if _same(a, b):
+        return
+    if isinstance(a, ast.BinOp) and isinstance(b, ast.BinOp) and a.op == b.op:
+        _collect_pairs(a.left, b.left, pairs, walk)
+        _collect_pairs(a.right, b.right, pairs, walk)
+        return
+    if isinstance(a, ast.Neg) and isinstance(b, ast.Neg):
+        _collect_pairs(a.operand, b.operand, pairs, walk)
+        return
+    if isinstance(a, ast.Tuple) and isinstance(b, ast.Tuple) and len(a.items) == len(b.items):
+        for x, y in zip(a.items, b.items):
+            _collect_pairs(x, y, pairs, walk)
+        return
+    raise walk.error(
+        f"the two ends of an ellipsis may differ only in indices, but here "
+        f"'{ast.unparse(a)}' becomes '{ast.unparse(b)}'",
+        getattr(b, "span", ast.NOWHERE),
+    )
+
+
+def _template(first: ast.Call, pairs, index_name: str) -> ast.Call:
+    """The first endpoint with its changing indices written in terms of the index name."""
+    start = pairs[0][0].index
+    replaced = {}
+    for left, _ in pairs:
+        index = ast.Ref(index_name, None, left.span)
+        if left is not pairs[0][0]:
+            index = ast.BinOp("+", index, ast.BinOp("-", left.index, start))
+        replaced[id(left)] = ast.Ref(left.stem, index, left.span)
+    return ast.map_call_refs(first, lambda ref: replaced.get(id(ref), ref))
+
+
+def _instantiate(template: ast.Call, index_name: str, index: int, span: ast.Span) -> ast.Call:
+    """The template at one concrete index, its indices folded to numbers where they can be."""
+
+    def fold(ref: ast.Ref) -> ast.Ref:
+        if ref.index is None:
+            return ref
+        expr = ast.map_refs(
+            ref.index, lambda r: ast.Num(index, r.span) if r.stem == index_name and r.index is None else r
+        )
+        try:
+            value = evaluate(expr, Concrete(), Scope(Sizes()))
+            if is_integer(value):
+                expr = ast.Num(int(value), ref.span)
+        except (NeedsSymbols, SymparamError):
+            pass
+        return ast.Ref(ref.stem, expr, ref.span)
+
+    call = ast.map_call_refs(template, fold)
+    return ast.Call(call.name, call.args, call.keywords, span, call.name_span)
+
+
+# ------------------------------------------------------------------ inferring lengths
+
+
+def infer_lengths(network: ast.Network, sizes: Sizes) -> Sizes:
+    """`h=784,16,16,10` for a network ending in h_l: l is 3. Solves index expressions
+    that are linear in one unbound name (l, L-1, 2*n + 1, ...) for the last index."""
+    if not sizes.sequences:
+        return sizes
+    inferred: dict[str, int] = {}
+    for stem, values in sizes.sequences.items():
+        candidates = []
+        for ref in ast.walk_refs(network.chain):
+            if ref.stem != stem or ref.index is None:
+                continue
+            line = _linear_in_one_name(ref.index, sizes)
+            if line is not None:
+                candidates.append(line)
+        if not candidates:
+            continue
+        name, c0, c1 = max(candidates, key=lambda line: (line[2], line[1]))
+        if name in inferred:
+            continue
+        solution = (len(values) - 1 - c0) / c1
+        if solution.denominator != 1 or solution < 1:
+            raise SymparamError(
+                f"{stem} has {len(values)} values, which no whole value of {name} fits"
+            )
+        inferred[name] = int(solution)
+    if not inferred:
+        return sizes
+    return sizes.merged(Sizes(scalars=inferred))
+
+
+def _linear_in_one_name(expr, sizes: Sizes):
+    """(name, c0, c1) when expr = c0 + c1·name for its only unbound name, else None."""
+    unbound = {
+        ref.stem
+        for ref in ast.walk_refs(expr)
+        if ref.index is None and ref.stem not in sizes.scalars
+    }
+    if len(unbound) != 1:
+        return None
+    (name,) = unbound
+    values = []
+    for x in (0, 1, 2):
+        scope = Scope(sizes.merged(Sizes(scalars={name: x})))
+        try:
+            values.append(Fraction(evaluate(expr, Concrete(), scope)))
+        except (NeedsSymbols, SymparamError, ZeroDivisionError):
+            return None
+    c0, c1 = values[0], values[1] - values[0]
+    if c1 <= 0 or values[2] != c0 + 2 * c1:
+        return None
+    return name, c0, c1

@@ -1,0 +1,58 @@
+"""One error class for everything a user can get wrong, printed for people."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .ast import Span
+
+
+class SymparamError(ValueError):
+    """A mistake in an expression, a size or a binding.
+
+    `message` is one line; when the mistake has a place in the source, `line` and
+    `column` say where and `str()` adds that line of source with a caret under it.
+    """
+
+    def __init__(self, message: str, span: Span | None = None, source: str | None = None):
+        self.message = message
+        self.span = span if span is not None and span.line > 0 else None
+        self.source = source
+        super().__init__(self.render())
+
+    @property
+    def line(self) -> int | None:
+        return self.span.line if self.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.span.column if self.span else None
+
+    def with_source(self, source: str) -> "SymparamError":
+        """The same error, told which text its position refers to."""
+        return SymparamError(self.message, self.span, self.source or source)
+
+    def render(self) -> str:
+        if self.span is None or not self.source:
+            return self.message
+        return f"{self.span.line}:{self.span.column}: {self.message}\n{caret(self.source, self.span)}"
+
+
+def caret(source: str, span: Span) -> str:
+    """The source line of `span` with a caret under its first character (and ~ after)."""
+    lines = source.splitlines() or [""]
+    text = lines[min(span.line, len(lines)) - 1]
+    width = max(1, min(span.end - span.start, len(text) - span.column + 1))
+    return f"  {text}\n  {' ' * (span.column - 1)}^{'~' * (width - 1)}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """'; did you mean 'dense'?' for the closest choice, or '' when nothing is close."""
+    import difflib  # only on the error path
+
+    choices = list(choices)
+    lowered: dict[str, str] = {}
+    for choice in choices:  # the first spelling wins: canonical names come before aliases
+        lowered.setdefault(choice.lower(), choice)
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f"; did you mean '{lowered[close[0]]}'?" if close else ""

@@ -1,0 +1,275 @@
+"""What a layer kind is: its parameters, its formula and its output shape.
+
+A layer kind is one decorated function in a module of this package:
+
+    @layer("dense", aliases=("Dense", "Linear"), params=(Size("units"), Flag("bias", True)))
+    def dense(call, shape):
+        inputs, units = shape[-1], call["units"]
+        return Output(shape[:-1] + (units,), Count(weights=inputs * units, ...))
+
+Arguments are matched to parameters here, once, with the same rules and messages for
+every kind: positional in order, keywords by name or alias, defaults, did-you-mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import ast
+from ..errors import SymparamError, did_you_mean
+from ..sizes import Scope, evaluate, is_integer, is_number
+
+REQUIRED = object()
+Shape = tuple
+
+
+# ------------------------------------------------------------------ results of a layer
+
+
+@dataclass(frozen=True)
+class Count:
+    """One layer's parameters. `factors` multiply to `weights` and show the working:
+    (("inputs", 2), ("outputs", 3)) reads "2 inputs × 3 outputs = 6 weights"."""
+
+    weights: Any = 0
+    biases: Any = 0
+    non_trainable: Any = 0
+    factors: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def trainable(self):
+        return self.weights + self.biases
+
+    @property
+    def params(self):
+        return self.weights + self.biases + self.non_trainable
+
+
+@dataclass(frozen=True)
+class Output:
+    shape: Shape
+    count: Count = Count()
+
+
+# ------------------------------------------------------------------ parameters
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any = REQUIRED
+    aliases: tuple[str, ...] = ()
+    describe: str = ""  # words for "missing ..." messages
+
+    def convert(self, value, call: "LayerCall"):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Size(Param):
+    """A positive whole number, concrete or symbolic."""
+
+    def convert(self, value, call):
+        return call.size(self.name, value)
+
+
+@dataclass(frozen=True)
+class Flag(Param):
+    """true or false."""
+
+    def convert(self, value, call):
+        word = _word(value)
+        if word in ("true", "True"):
+            return True
+        if word in ("false", "False"):
+            return False
+        raise call.error_at(f"{self.name} must be true or false", value)
+
+
+@dataclass(frozen=True)
+class Rate(Param):
+    """An exact number from 0 up to (not including) 1, e.g. a dropout rate."""
+
+    def convert(self, value, call):
+        number = call.number(self.name, value)
+        if is_number(number) and not 0 <= number < 1:
+            raise call.error_at(f"{self.name} must be at least 0 and below 1, got {number}", value)
+        return number
+
+
+@dataclass(frozen=True)
+class Real(Param):
+    """Any exact number (a slope, an epsilon): it changes no count."""
+
+    def convert(self, value, call):
+        return call.number(self.name, value)
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    """One word from a fixed set, written bare or quoted: padding=same, padding="same"."""
+
+    choices: tuple[str, ...] = ()
+
+    def convert(self, value, call):
+        word = _word(value)
+        if word not in self.choices:
+            hint = did_you_mean(word, self.choices) if word else ""
+            raise call.error_at(
+                f"{self.name} must be one of {', '.join(self.choices)}"
+                + (f", not '{word}'" if word else "")
+                + hint,
+                value,
+            )
+        return word
+
+
+def _word(value) -> str | None:
+    if isinstance(value, ast.Text):
+        return value.value
+    if isinstance(value, ast.Ref) and value.index is None:
+        return value.stem
+    return None
+
+
+# ------------------------------------------------------------------ kinds and registry
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    name: str
+    params: tuple[Param, ...]
+    apply: Callable[["LayerCall", Shape], Output]
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+
+
+REGISTRY: dict[str, LayerKind] = {}
+_BY_NAME: dict[str, LayerKind] = {}
+
+
+def layer(name: str, *, params=(), aliases=(), doc: str = ""):
+    """Register a layer kind under its canonical name and its aliases."""
+
+    def register(apply):
+        kind = LayerKind(name, tuple(params), apply, tuple(aliases), doc or (apply.__doc__ or ""))
+        for key in (name, *aliases):
+            if key in _BY_NAME:
+                raise ValueError(f"layer name {key!r} registered twice")
+            _BY_NAME[key] = kind
+        REGISTRY[name] = kind
+        return apply
+
+    return register
+
+
+def lookup(name: str) -> LayerKind | None:
+    return _BY_NAME.get(name)
+
+
+def all_names() -> list[str]:
+    return list(_BY_NAME)
+
+
+# ------------------------------------------------------------------ one call of a kind
+
+
+class LayerCall:
+    """A layer kind applied to written arguments, in one arithmetic and convention.
+
+    `call["units"]` is the parameter's value, checked and converted."""
+
+    def __init__(self, kind: LayerKind, node: ast.Call, algebra, scope: Scope, convention: str):
+        self.kind = kind
+        self.node = node
+        self.algebra = algebra
+        self.scope = scope
+        self.convention = convention
+        self.values = self._bind()
+
+    def __getitem__(self, name: str):
+        return self.values[name]
+
+    @property
+    def label(self) -> str:
+        """The layer as written, to name it in messages: dense(0), conv2d(...)."""
+        text = self.node.span.text(self.scope.source) if self.node.span.line else ""
+        if not text or len(text) > 40 or "\n" in text:
+            text = f"{self.node.name}(...)" if self.node.args or self.node.keywords else self.node.name
+        return text
+
+    # errors that name the layer
+    def error(self, message: str, span: ast.Span | None = None) -> SymparamError:
+        return SymparamError(f"{self.label}: {message}", span or self.node.span, self.scope.source)
+
+    def error_at(self, message: str, value) -> SymparamError:
+        return self.error(message, getattr(value, "span", None) or self.node.span)
+
+    # conversions shared by the parameter kinds
+    def size(self, name: str, value):
+        number = self.number(name, value)
+        self.check_size(name, number, value)
+        return number
+
+    def check_size(self, name: str, number, node=None):
+        if is_number(number):
+            if not is_integer(number) or number < 1:
+                raise self.error_at(f"{name} must be a positive whole number, got {number}", node)
+        elif getattr(number, "is_positive", None) is False:
+            raise self.error_at(f"{name} must be positive, got {number}", node)
+
+    def number(self, name: str, value):
+        if isinstance(value, (ast.Text, ast.Tuple)):
+            raise self.error_at(f"{name} must be a number", value)
+        return evaluate(value, self.algebra, self.scope)
+
+    def _bind(self) -> dict[str, Any]:
+        params = self.kind.params
+        node = self.node
+        if len(node.args) > len(params):
+            extra = node.args[len(params)]
+            expected = ", ".join(p.name for p in params) or "no arguments"
+            raise self.error_at(
+                f"takes at most {len(params)} positional argument"
+                f"{'s' if len(params) != 1 else ''} ({expected}), got {len(node.args)}",
+                extra,
+            )
+        given: dict[str, Any] = {p.name: value for p, value in zip(params, node.args)}
+        by_name = {key: p for p in params for key in (p.name, *p.aliases)}
+        for keyword in node.keywords:
+            param = by_name.get(keyword.name)
+            if param is None:
+                known = [p.name for p in params]
+                listing = f" (it takes {', '.join(known)})" if known else " (it takes none)"
+                raise self.error(
+                    f"unknown argument '{keyword.name}'"
+                    + (did_you_mean(keyword.name, by_name) or listing),
+                    keyword.span,
+                )
+            if param.name in given:
+                raise self.error(f"argument '{param.name}' given twice", keyword.span)
+            given[param.name] = keyword.value
+        values = {}
+        for param in params:
+            if param.name in given:
+                values[param.name] = param.convert(given[param.name], self)
+            elif param.default is REQUIRED:
+                what = param.describe or param.name
+                raise self.error(f"missing {what} (argument '{param.name}')")
+            else:
+                values[param.name] = param.default
+        return values
+
+
+def apply_layer(node: ast.Call, shape: Shape, algebra, scope: Scope, convention: str):
+    """Run one layer: its kind, its checked arguments, its count and output shape."""
+    kind = lookup(node.name)
+    if kind is None:
+        raise SymparamError(
+            f"unknown layer '{node.name}'" + did_you_mean(node.name, all_names()),
+            node.name_span,
+            scope.source,
+        )
+    call = LayerCall(kind, node, algebra, scope, convention)
+    return kind, call, kind.apply(call, shape)

@@ -1,0 +1,88 @@
+"""Inputs, fully connected layers and the layers without parameters."""
+
+from __future__ import annotations
+
+from .base import Choice, Count, Flag, Output, Rate, Real, Size, layer
+
+# Activations have no parameters; each is listed with its Keras and PyTorch class names.
+ACTIVATIONS = {
+    "relu": ("ReLU",),
+    "relu6": ("ReLU6",),
+    "leaky_relu": ("LeakyReLU",),
+    "elu": ("ELU",),
+    "selu": ("SELU",),
+    "celu": ("CELU",),
+    "gelu": ("GELU",),
+    "silu": ("SiLU", "swish", "Swish"),
+    "mish": ("Mish",),
+    "sigmoid": ("Sigmoid",),
+    "hard_sigmoid": ("Hardsigmoid", "HardSigmoid"),
+    "hard_swish": ("Hardswish", "HardSwish"),
+    "tanh": ("Tanh",),
+    "hard_tanh": ("Hardtanh",),
+    "softmax": ("Softmax",),
+    "log_softmax": ("LogSoftmax",),
+    "softplus": ("Softplus",),
+    "softsign": ("Softsign",),
+    "exponential": (),
+    "identity": ("Identity",),
+}
+
+# `dense(10, activation=softmax)`, as Keras writes it; the activation adds nothing.
+ACTIVATION_CHOICES = ("none", "linear", *ACTIVATIONS, *(a for names in ACTIVATIONS.values() for a in names))
+
+
+@layer("input", aliases=("in", "Input", "InputLayer"), doc="the input shape, channels last")
+def input_layer(call, shape):
+    """in(d1, d2, ...): declares the shape of one example (no batch axis)."""
+    raise AssertionError("the analysis reads in(...) itself")
+
+
+@layer(
+    "dense",
+    aliases=("Dense", "Linear"),
+    params=(
+        Size("units", aliases=("out_features",), describe="the number of units"),
+        Flag("bias", True, aliases=("use_bias",)),
+        Choice("activation", "none", choices=ACTIVATION_CHOICES),
+    ),
+)
+def dense(call, shape):
+    """inputs × units weights + units biases, acting on the last axis."""
+    inputs, units = shape[-1], call["units"]
+    count = Count(
+        weights=inputs * units,
+        biases=units if call["bias"] else 0,
+        factors=(("inputs", inputs), ("outputs", units)),
+    )
+    return Output(shape[:-1] + (units,), count)
+
+
+def _no_parameters(call, shape):
+    return Output(shape)
+
+
+for _name, _aliases in ACTIVATIONS.items():
+    _params = ()
+    if _name == "leaky_relu":
+        _params = (Real("negative_slope", None, aliases=("alpha",)),)
+    elif _name in ("elu", "celu"):
+        _params = (Real("alpha", None),)
+    elif _name in ("softmax", "log_softmax"):
+        _params = (Real("axis", None, aliases=("dim",)),)
+    layer(_name, aliases=_aliases, params=_params, doc="activation, no parameters")(_no_parameters)
+
+
+@layer("dropout", aliases=("Dropout",), params=(Rate("rate", None, aliases=("p",)),))
+def dropout(call, shape):
+    """Zeroes a fraction of its inputs while training; no parameters."""
+    return Output(shape)
+
+
+@layer("flatten", aliases=("Flatten",))
+def flatten(call, shape):
+    """All axes into one: (H, W, C) -> (H·W·C)."""
+    size = shape[0]
+    for extent in shape[1:]:
+        size = size * extent
+    return Output((size,))

@@ -1,0 +1,140 @@
+"""The Python API: parse() and count(), and the Network they return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import ast
+from .analysis import Analysis, LayerResult, analyze
+from .bindings import sizes_from_keywords
+from .errors import SymparamError
+from .sizes import Sizes
+from .syntax import parse_network
+
+CONVENTIONS = ("keras", "torch")
+
+
+class Network:
+    """A parsed and counted architecture.
+
+    Counts (`total`, `weights`, `biases`, `trainable`, `non_trainable`) are SymPy
+    expressions; `value` is the exact `int` when nothing is left symbolic, else None.
+    """
+
+    def __init__(self, tree: ast.Network, analysis: Analysis, convention: str, sizes: Sizes):
+        self.tree = tree
+        self.analysis = analysis
+        self.convention = convention
+        self.sizes = sizes
+
+    # ---------------------------------------------------------------- what it is
+    @property
+    def expression(self) -> str:
+        return self.tree.source
+
+    @property
+    def layers(self) -> tuple[LayerResult, ...]:
+        """One row per layer (a Σ row for a symbolic ellipsis), the input excluded."""
+        return self.analysis.rows
+
+    @property
+    def input_shape(self) -> tuple:
+        return self.analysis.input_shape
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.analysis.output_shape
+
+    @property
+    def is_concrete(self) -> bool:
+        return not self.analysis.symbolic
+
+    @property
+    def symbols(self) -> dict[str, Any]:
+        """The SymPy symbols in the formulas, by name (empty when concrete)."""
+        return dict(self.analysis.symbols)
+
+    # ---------------------------------------------------------------- counts
+    @property
+    def value(self) -> int | None:
+        return self.analysis.total if self.is_concrete else None
+
+    @property
+    def total(self):
+        return _sympy(self.analysis.total)
+
+    @property
+    def weights(self):
+        return _sympy(self.analysis.weights)
+
+    @property
+    def biases(self):
+        return _sympy(self.analysis.biases)
+
+    @property
+    def non_trainable(self):
+        return _sympy(self.analysis.non_trainable)
+
+    @property
+    def trainable(self):
+        return _sympy(self.analysis.weights + self.analysis.biases)
+
+    def latex(self) -> str:
+        from .render import latex
+
+        return latex(self.analysis.total)
+
+    # ---------------------------------------------------------------- sizes
+    def subs(self, **sizes) -> "Network":
+        """The same network with more sizes given; symbolic where some are still free."""
+        merged = self.sizes.merged(sizes_from_keywords(sizes))
+        return Network(self.tree, analyze(self.tree, merged, self.convention), self.convention, merged)
+
+    def evaluate(self, **sizes) -> int:
+        """The exact count with these sizes; every name must have a value."""
+        network = self.subs(**sizes)
+        if not network.is_concrete:
+            missing = ", ".join(sorted(network.free_names()))
+            raise SymparamError(f"no value for {missing}; give every size to evaluate the count")
+        return network.value
+
+    def free_names(self) -> set[str]:
+        """The names still without a value in the total."""
+        total = self.total
+        return {name for name, symbol in self.analysis.symbols.items() if total.has(symbol)}
+
+    def __int__(self) -> int:
+        return self.evaluate()
+
+    def __repr__(self) -> str:
+        return f"<Network {self.expression!r}: {self.analysis.total}>"
+
+    def _repr_latex_(self) -> str:
+        return f"${self.latex()}$"
+
+
+def _sympy(value):
+    if isinstance(value, int):
+        import sympy
+
+        return sympy.Integer(value)
+    return value
+
+
+def parse(text: str, *, convention: str = "keras", **sizes) -> Network:
+    """Parse and count an architecture expression, e.g.
+
+    >>> parse("in(784) -> dense(16) -> dense(16) -> dense(10)").value
+    13002
+    """
+    if convention not in CONVENTIONS:
+        raise SymparamError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
+    tree = parse_network(text)
+    bound = sizes_from_keywords(sizes)
+    return Network(tree, analyze(tree, bound, convention), convention, bound)
+
+
+def count(text: str, *, convention: str = "keras", **sizes):
+    """The number of parameters: an exact int when every size is known, else SymPy."""
+    network = parse(text, convention=convention, **sizes)
+    return network.value if network.is_concrete else network.total

@@ -1,0 +1,371 @@
+"""Text -> syntax tree: the Lark parser, the tree builder and syntax errors in words."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .errors import SymparamError
+
+GRAMMAR_FILE = "symparam.lark"
+
+# What the parser's terminal names mean to a person.
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a quoted string",
+    "INDEXED": "an indexed name such as h_{i}",
+    "_ARROW": "'->'",
+    "ELLIPSIS": "'...'",
+    "_LPAR": "'('",
+    "_RPAR": "')'",
+    "_RBRACE": "'}'",
+    "_COMMA": "','",
+    "_EQUAL": "'='",
+    "$END": "the end of the expression",
+}
+OPERATORS = {"_PLUS", "_MINUS", "_STAR", "_DSTAR", "_SLASH", "_DSLASH", "_CARET"}
+
+
+def grammar_path() -> Path:
+    """The grammar inside an installed package, or the checkout's grammar/ folder."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "grammar" / GRAMMAR_FILE, here.parent / "grammar" / GRAMMAR_FILE):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{GRAMMAR_FILE} is missing from the installation")
+
+
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    # cache=True keeps the LALR tables on disk, so a start-up does not rebuild them.
+    return Lark.open(
+        str(grammar_path()),
+        parser="lalr",
+        start=["start", "binding"],
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=True,
+    )
+
+
+def parse_network(text: str) -> ast.Network:
+    """Parse an architecture expression into its syntax tree."""
+    if not text.strip() or not _has_code(text):
+        raise SymparamError("empty expression: write a network such as 'in(784) -> dense(10)'")
+    chain = _parse(text, "start")
+    return ast.Network(chain=chain, source=text)
+
+
+def parse_binding(text: str) -> ast.Binding:
+    """Parse `NAME=VALUE[,VALUE...]` (a --set value) with the grammar's size rules."""
+    target, values = _parse(text, "binding")
+    return ast.Binding(target=target, values=values, source=text)
+
+
+def _has_code(text: str) -> bool:
+    return any(line.split("#", 1)[0].strip() for line in text.splitlines())
+
+
+def _parse(text: str, start: str):
+    try:
+        tree = parser().parse(text, start=start)
+        return AstBuilder(text).transform(tree)
+    except VisitError as error:
+        # The builder raises SymparamError; Lark wraps it, and people should never see that.
+        if isinstance(error.orig_exc, SymparamError):
+            raise error.orig_exc.with_source(text) from None
+        raise
+    except UnexpectedInput as error:
+        raise _syntax_error(error, text) from None
+    except RecursionError:
+        raise SymparamError("expression nested too deeply") from None
+
+
+# ------------------------------------------------------------------ syntax errors
+
+
+def _syntax_error(error: UnexpectedInput, text: str) -> SymparamError:
+    if isinstance(error, UnexpectedCharacters):
+        char = text[error.pos_in_stream]
+        span = ast.Span(error.line, error.column, error.pos_in_stream, error.pos_in_stream + 1)
+        return SymparamError(
+            f"unexpected character {char!r}; expected {_expected(error.allowed)}", span, text
+        )
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    if token.type == "$END":
+        span = _end_span(text)
+        found = "end of the expression"
+    else:
+        span = ast.Span(token.line, token.column, token.start_pos, token.end_pos)
+        found = repr(str(token))
+    expected = set(error.expected)
+    if "_ARROW" in expected and token.type in ("NAME", "_LPAR"):
+        return SymparamError(f"missing '->' before {found}", span, text)
+    return SymparamError(f"unexpected {found}; expected {_expected(expected)}", span, text)
+
+
+def _expected(terminals) -> str:
+    terminals = set(terminals)
+    words = sorted(TERMINAL_WORDS.get(name, repr(name)) for name in terminals - OPERATORS)
+    if terminals & OPERATORS:
+        words.append("an operator (+ - * / // ^)")
+    if not words:
+        return "something else"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _end_span(text: str) -> ast.Span:
+    stripped = text.rstrip()
+    line = stripped.count("\n") + 1
+    column = len(stripped) - (stripped.rfind("\n") + 1) + 1
+    return ast.Span(line, column, len(stripped), len(stripped) + 1)
+
+
+# ------------------------------------------------------------------ names
+
+
+_TRAILING_DIGITS = re.compile(r"^([A-Za-z][A-Za-z0-9_]*?)_?([0-9]+)$")
+_LETTER_INDEX = re.compile(r"^([A-Za-z][A-Za-z0-9]*)_([A-Za-z])$")
+
+
+def name_ref(text: str, span: ast.Span) -> ast.Ref:
+    """The lexical rules for names: h12 and h_12 are h indexed 12, h_i is h indexed i,
+    d_model (more than one letter after the underscore) is a plain name."""
+    match = _TRAILING_DIGITS.match(text)
+    if match and not match.group(1).endswith("_"):
+        return ast.Ref(match.group(1), ast.Num(int(match.group(2)), span), span)
+    match = _LETTER_INDEX.match(text)
+    if match:
+        return ast.Ref(match.group(1), ast.Ref(match.group(2), None, span), span)
+    return ast.Ref(text, None, span)
+
+
+# ------------------------------------------------------------------ tree -> AST
+
+
+def _span(meta_or_token) -> ast.Span:
+    if isinstance(meta_or_token, Token):
+        token = meta_or_token
+        return ast.Span(token.line, token.column, token.start_pos, token.end_pos)
+    meta = meta_or_token
+    if getattr(meta, "empty", True):
+        return ast.NOWHERE
+    return ast.Span(meta.line, meta.column, meta.start_pos, meta.end_pos)
+
+
+def _cover(first: ast.Span, last: ast.Span) -> ast.Span:
+    return ast.Span(first.line, first.column, first.start, last.end)
+
+
+def _binary(op: str):
+    def build(self, meta, children):
+        left, right = children
+        return ast.BinOp(op, left, right, _span(meta))
+
+    return build
+
+
+class _Link:
+    """A join between two stages: a plain arrow, or an ellipsis."""
+
+    def __init__(self, ellipsis: bool, span: ast.Span):
+        self.ellipsis = ellipsis
+        self.span = span
+
+
+@v_args(meta=True)
+class AstBuilder(Transformer):
+    """One method per grammar construct; children are picked by kind, never by position."""
+
+    def __init__(self, source: str):
+        super().__init__()
+        self.source = source
+
+    def _error(self, message: str, span: ast.Span) -> SymparamError:
+        return SymparamError(message, span, self.source)
+
+    # sizes
+    def number(self, meta, children):
+        (token,) = children
+        return ast.Num(_number(str(token)), _span(token))
+
+    def name(self, meta, children):
+        (token,) = children
+        return name_ref(str(token), _span(token))
+
+    def indexed(self, meta, children):
+        stem, index = children
+        return ast.Ref(str(stem)[:-2], index, _span(meta))
+
+    add = _binary("+")
+    sub = _binary("-")
+    mul = _binary("*")
+    div = _binary("/")
+    floordiv = _binary("//")
+    pow = _binary("^")
+
+    def neg(self, meta, children):
+        (operand,) = children
+        return ast.Neg(operand, _span(meta))
+
+    def string(self, meta, children):
+        (token,) = children
+        return ast.Text(str(token)[1:-1], _span(token))
+
+    def tuple(self, meta, children):
+        return ast.Tuple(tuple(children), _span(meta))
+
+    # calls
+    def keyword(self, meta, children):
+        name, value = children
+        return ast.Keyword(str(name), value, _span(meta))
+
+    def arguments(self, meta, children):
+        return list(children)
+
+    def call(self, meta, children):
+        name, *rest = children
+        arguments = rest[0] if rest else []
+        args, keywords, seen = [], [], set()
+        for argument in arguments:
+            if isinstance(argument, ast.Keyword):
+                if argument.name in seen:
+                    raise self._error(f"argument '{argument.name}' given twice", argument.span)
+                seen.add(argument.name)
+                keywords.append(argument)
+            elif keywords:
+                raise self._error(
+                    "a positional argument cannot follow a keyword argument", _value_span(argument)
+                )
+            else:
+                args.append(argument)
+        return ast.Call(str(name), tuple(args), tuple(keywords), _span(meta), _span(name))
+
+    def bare_call(self, meta, children):
+        (name,) = children
+        return ast.Call(str(name), (), (), _span(name), _span(name))
+
+    # chains
+    def arrow(self, meta, children):
+        return _Link(False, ast.NOWHERE)
+
+    def ellipsis(self, meta, children):
+        (token,) = children
+        return _Link(True, _span(token))
+
+    def repeat(self, meta, children):
+        body, count = children
+        return ast.Repeat(body, count, _span(meta))
+
+    def chain(self, meta, children):
+        stages = children[0::2]
+        links = children[1::2]
+        return ast.Chain(tuple(self._pair_ellipses(stages, links)), _span(meta))
+
+    def start(self, meta, children):
+        (chain,) = children
+        return chain
+
+    def binding(self, meta, children):
+        target, *values = children
+        return target, tuple(values)
+
+    def _pair_ellipses(self, stages, links):
+        result = [stages[0]]
+        for link, stage in zip(links, stages[1:]):
+            if not link.ellipsis:
+                result.append(stage)
+                continue
+            first = result.pop()
+            if isinstance(first, ast.Ellipsis):
+                raise self._error("a layer cannot end one ellipsis and start another", link.span)
+            for endpoint in (first, stage):
+                if not isinstance(endpoint, ast.Call):
+                    raise self._error(
+                        "an ellipsis must stand between two layers such as "
+                        "'dense(h1) -> ... -> dense(hl)'",
+                        _stage_span(endpoint),
+                    )
+            first, last = link_endpoint_names(first, stage)
+            result.append(ast.Ellipsis(first, last, _cover(first.span, last.span)))
+        return result
+
+
+def _number(text: str) -> int | Fraction:
+    value = Fraction(text.replace("_", ""))
+    return int(value) if value.denominator == 1 else value
+
+
+def _value_span(value) -> ast.Span:
+    return getattr(value, "span", ast.NOWHERE)
+
+
+def _stage_span(stage) -> ast.Span:
+    return getattr(stage, "span", ast.NOWHERE)
+
+
+# ------------------------------------------------------------------ ellipsis endpoints
+
+
+def link_endpoint_names(first: ast.Call, last: ast.Call) -> tuple[ast.Call, ast.Call]:
+    """In `dense(h1) -> ... -> dense(hl)`, `hl` is h indexed l, because the other
+    endpoint has the stem h, indexed, in the same place. Rewrites such names."""
+    if len(first.args) != len(last.args):
+        return first, last
+    args = [_pair_names(a, b) for a, b in zip(first.args, last.args)]
+    last_keywords = {kw.name: kw for kw in last.keywords}
+    first_kw, last_kw = [], []
+    for kw in first.keywords:
+        other = last_keywords.get(kw.name)
+        a, b = _pair_names(kw.value, other.value) if other else (kw.value, None)
+        first_kw.append(ast.Keyword(kw.name, a, kw.span))
+        if other:
+            last_keywords[kw.name] = ast.Keyword(kw.name, b, other.span)
+    return (
+        _with_arguments(first, [a for a, _ in args], first_kw),
+        _with_arguments(last, [b for _, b in args], list(last_keywords.values())),
+    )
+
+
+def _with_arguments(call: ast.Call, args, keywords) -> ast.Call:
+    return ast.Call(call.name, tuple(args), tuple(keywords), call.span, call.name_span)
+
+
+def _pair_names(a, b):
+    if isinstance(a, ast.Ref) and isinstance(b, ast.Ref):
+        return _split_on_stem(a, b), _split_on_stem(b, a)
+    if isinstance(a, ast.BinOp) and isinstance(b, ast.BinOp) and a.op == b.op:
+        left = _pair_names(a.left, b.left)
+        right = _pair_names(a.right, b.right)
+        return (
+            ast.BinOp(a.op, left[0], right[0], a.span),
+            ast.BinOp(b.op, left[1], right[1], b.span),
+        )
+    if isinstance(a, ast.Neg) and isinstance(b, ast.Neg):
+        x, y = _pair_names(a.operand, b.operand)
+        return ast.Neg(x, a.span), ast.Neg(y, b.span)
+    if isinstance(a, ast.Tuple) and isinstance(b, ast.Tuple) and len(a.items) == len(b.items):
+        pairs = [_pair_names(x, y) for x, y in zip(a.items, b.items)]
+        return (
+            ast.Tuple(tuple(x for x, _ in pairs), a.span),
+            ast.Tuple(tuple(y for _, y in pairs), b.span),
+        )
+    return a, b
+
+
+def _split_on_stem(ref: ast.Ref, other: ast.Ref) -> ast.Ref:
+    """`hl` against `h1`: the plain name is the other's stem followed by an index."""
+    if ref.index is not None or other.index is None:
+        return ref
+    rest = ref.stem[len(other.stem) :]
+    if ref.stem.startswith(other.stem) and rest[:1].isalpha():
+        return ast.Ref(other.stem, name_ref(rest, ref.span), ref.span)
+    return ref
