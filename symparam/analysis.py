@@ -142,21 +142,18 @@ class _Walk:
         )
 
     def input_shape(self, stage) -> tuple:
+        if isinstance(stage, ast.Ellipsis) and _is_input(stage.first):
+            raise self.error(
+                "an ellipsis stands between two layers of one kind, and in(...) is not one",
+                stage.marker,
+            )
         if not (isinstance(stage, ast.Call) and _is_input(stage)):
             raise self.error(
                 "a network starts with its input shape, e.g. 'in(784) -> dense(10)'",
                 getattr(stage, "span", ast.NOWHERE),
             )
-        if stage.keywords:
-            raise self.error("in(...) takes sizes only, e.g. in(20, 20, 3)", stage.keywords[0].span)
-        if not stage.args:
-            raise self.error("in() needs at least one size, e.g. in(784)", stage.span)
-        shape = []
-        for axis, arg in enumerate(stage.args, start=1):
-            value = evaluate(_size_node(arg, self), self.algebra, self.scope)
-            _check_positive(self, value, f"{self.text(stage.span)}: size {axis}", arg)
-            shape.append(value)
-        return tuple(shape)
+        _, _, out = apply_layer(stage, (), self.algebra, self.scope, self.convention)
+        return tuple(out.shape)
 
     def stages(self, stages, shape, repeats):
         totals = []
@@ -243,7 +240,9 @@ class _Walk:
                 raise self.error(
                     f"this ellipsis runs backwards, from index {lower} down to {upper}", node.span
                 )
-            return self.unrolled(template, index_name, int(lower), int(upper), shape, repeats, node)
+            return self.unrolled(
+                template, index_name, int(lower), int(upper), shape, repeats, node, pairs
+            )
         return self.summed(template, index_name, lower, upper, shape, repeats, node)
 
     def index_value(self, ref: ast.Ref):
@@ -252,10 +251,18 @@ class _Walk:
             raise self.error(f"an index must be a whole number, got {value}", ref.span)
         return value
 
-    def unrolled(self, template, index_name, lower, upper, shape, repeats, node):
+    def unrolled(self, template, index_name, lower, upper, shape, repeats, node, pairs):
+        # Messages about the first and last layers point at their ends of the ellipsis.
+        at_first = {left.span: left.span for left, _ in pairs}
+        at_last = {left.span: right.span for left, right in pairs}
         totals = []
         for index in range(lower, upper + 1):
-            call = _instantiate(template, index_name, index, node.span)
+            if index == lower:
+                call = _instantiate(template, index_name, index, node.first.span, at_first)
+            elif index == upper:
+                call = _instantiate(template, index_name, index, node.last.span, at_last)
+            else:
+                call = _instantiate(template, index_name, index, node.span)
             shape, stage_totals = self.call(call, shape, repeats, source=ast.unparse_call(call))
             totals.extend(stage_totals)
         return shape, totals
@@ -299,10 +306,14 @@ class _Walk:
             non_trainable=algebra.summation(step.non_trainable, i, start, upper),
         )
         out_shape = output_from_start(upper)
+        source = self.text(node.span)
+        if start is not lower:
+            second = _instantiate(template, index_name, start, node.span)
+            source = f"{ast.unparse_call(second)} -> ... -> {self.text(node.last.span)}"
         self.rows.append(
             LayerResult(
                 kind=lookup(template.name).name,
-                source=self.text(node.span),
+                source=source,
                 span=node.span,
                 input_shape=step_input,
                 output_shape=out_shape,
@@ -324,12 +335,12 @@ class _Walk:
     # -------------------------------------------------------------- sizes given
 
     def check_sizes_used(self):
-        if self.algebra.symbolic:
-            return
         sizes, used = self.scope.sizes, self.scope.used
         for stem, values in sizes.sequences.items():
             highest = self.scope.highest_index.get(stem)
-            if highest is not None and highest < len(values) - 1:
+            if stem in self.scope.open_sequences or highest is None:
+                continue
+            if highest < len(values) - 1:
                 raise SymparamError(
                     f"{stem} has {len(values)} values, but the network uses only "
                     f"{stem}_0 ... {stem}_{highest}"
@@ -348,16 +359,6 @@ class _Walk:
 def _is_input(node: ast.Call) -> bool:
     kind = lookup(node.name)
     return kind is not None and kind.name == INPUT
-
-
-def _at(span: ast.Span) -> str:
-    return f"{span.line}:{span.column}"
-
-
-def _size_node(arg, walk: _Walk):
-    if isinstance(arg, (ast.Text, ast.Tuple)):
-        raise walk.error("in(...) takes sizes, one per axis, e.g. in(20, 20, 3)", arg.span)
-    return arg
 
 
 def _check_positive(walk: _Walk, value, what: str, node):
@@ -437,22 +438,26 @@ def _template(first: ast.Call, pairs, index_name: str) -> ast.Call:
     return ast.map_call_refs(first, lambda ref: replaced.get(id(ref), ref))
 
 
-def _instantiate(template: ast.Call, index_name: str, index: int, span: ast.Span) -> ast.Call:
-    """The template at one concrete index, its indices folded to numbers where they can be."""
+def _instantiate(template: ast.Call, index_name: str, index: int, span: ast.Span, ref_spans=None):
+    """The template at one concrete index, its indices folded to numbers where they can be.
+    `span` (and `ref_spans`, by the template's spans) say where messages should point."""
+    ref_spans = ref_spans or {}
 
     def fold(ref: ast.Ref) -> ast.Ref:
         if ref.index is None:
             return ref
+        where = ref_spans.get(ref.span, span)
         expr = ast.map_refs(
-            ref.index, lambda r: ast.Num(index, r.span) if r.stem == index_name and r.index is None else r
+            ref.index,
+            lambda r: ast.Num(index, where) if r.stem == index_name and r.index is None else r,
         )
         try:
             value = evaluate(expr, Concrete(), Scope(Sizes()))
             if is_integer(value):
-                expr = ast.Num(int(value), ref.span)
+                expr = ast.Num(int(value), where)
         except (NeedsSymbols, SymparamError):
             pass
-        return ast.Ref(ref.stem, expr, ref.span)
+        return ast.Ref(ref.stem, expr, where)
 
     call = ast.map_call_refs(template, fold)
     return ast.Call(call.name, call.args, call.keywords, span, call.name_span)

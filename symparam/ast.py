@@ -120,6 +120,7 @@ class Ellipsis:
     first: Call
     last: Call
     span: Span = NOWHERE
+    marker: Span = NOWHERE  # where the "..." stands
 
 
 Stage = Union[Call, Chain, Repeat, Ellipsis]

@@ -18,9 +18,13 @@ def sizes_from_texts(texts: Iterable[str]) -> Sizes:
     """`--set d=512 --set h=784,16,10 --set h_1=16` -> Sizes."""
     sizes = Sizes()
     for text in texts:
-        binding = parse_binding(text)
-        values = tuple(constant(value, text) for value in binding.values)
-        sizes = sizes.merged(_bind(binding.target, values, text))
+        try:
+            binding = parse_binding(text)
+            values = tuple(constant(value, text) for value in binding.values)
+            sizes = sizes.merged(_bind(binding.target, values, text))
+        except SymparamError as error:
+            # Positions count within this value, so say which one it is.
+            raise SymparamError(f"in --set {text}: {error.message}", error.span, text) from None
     return sizes
 
 

@@ -45,6 +45,9 @@ def _fail(error: SymparamError, origin: str | None) -> None:
 @click.version_option(package_name="symparam")
 def main():
     """symparam: exact formulas for the number of parameters of a neural network."""
+    # Counts are exact at any size; Python limits int -> str to 4300 digits by default.
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
 
 
 @main.command()

@@ -33,7 +33,7 @@ class SymparamError(ValueError):
         return SymparamError(self.message, self.span, self.source or source)
 
     def render(self) -> str:
-        if self.span is None or not self.source:
+        if self.span is None or self.source is None:
             return self.message
         return f"{self.span.line}:{self.span.column}: {self.message}\n{caret(self.source, self.span)}"
 

@@ -84,11 +84,13 @@ def working(count) -> str:
         product = " × ".join(f"{_term(value)} {label}" for label, value in count.factors)
         parts.append(f"{product} = {_term(count.weights)} weights")
     elif count.weights != 0:
-        parts.append(f"{_term(count.weights)} weights")
+        note = f" ({count.note})" if count.note else ""
+        parts.append(f"{_term(count.weights)} weights{note}")
     if count.biases != 0:
         parts.append(f"+ {_term(count.biases)} biases" if parts else f"{_term(count.biases)} biases")
     if count.non_trainable != 0:
-        parts.append(f"+ {_term(count.non_trainable)} non-trainable")
+        note = f" ({count.non_trainable_note})" if count.non_trainable_note else ""
+        parts.append(f"+ {_term(count.non_trainable)} non-trainable{note}")
     if not parts:
         return "no parameters"
     return ", ".join(parts) + f" = {_term(count.params)} params"

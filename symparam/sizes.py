@@ -16,6 +16,7 @@ from . import ast
 from .errors import SymparamError
 
 MAX_EXPONENT = 4096  # keeps `2^(10^9)` from hanging the process
+MAX_BITS = 1 << 20  # about 315,000 digits: far past any network, well short of a hang
 
 
 class NeedsSymbols(Exception):
@@ -54,6 +55,7 @@ class Scope:
     locals: dict[str, Any] = field(default_factory=dict)  # the ellipsis index
     used: set[str] = field(default_factory=set)  # names of `sizes` that were looked up
     highest_index: dict[str, int] = field(default_factory=dict)  # per bound sequence
+    open_sequences: set[str] = field(default_factory=set)  # bound, used with a symbolic index
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)
@@ -110,6 +112,9 @@ class Concrete:
     def power(self, base, exponent):
         return normalize(Fraction(base) ** exponent)
 
+    def maximum(self, a, b):
+        return max(a, b)
+
     def add_all(self, terms):
         return normalize(sum(terms, 0))
 
@@ -164,6 +169,9 @@ class Symbolic:
 
     def power(self, base, exponent):
         return self.sp.Pow(base, exponent)
+
+    def maximum(self, a, b):
+        return self.sp.Max(a, b)
 
     def add_all(self, terms):
         # One Add of all the terms: linear, where a loop of `a + b` would be quadratic.
@@ -222,11 +230,19 @@ def _binary(expr: ast.BinOp, algebra, scope: Scope):
     if is_number(right):
         if not is_integer(right):
             raise scope.error(f"the exponent must be a whole number, got {right}", expr.right.span)
-        if abs(int(right)) > MAX_EXPONENT:
-            raise scope.error(f"the exponent {right} is too large", expr.right.span)
+        if abs(int(right)) > MAX_EXPONENT or _too_many_bits(left, int(right)):
+            raise scope.error("this power is too large to count", expr.span)
         if int(right) < 0 and is_number(left) and left == 0:
             raise scope.error("division by zero", expr.span)
     return algebra.power(left, right)
+
+
+def _too_many_bits(base, exponent: int) -> bool:
+    if not is_number(base) or exponent <= 0:
+        return False
+    magnitude = abs(Fraction(base))
+    bits = max(magnitude.numerator.bit_length(), magnitude.denominator.bit_length())
+    return bits * exponent > MAX_BITS
 
 
 def _ref_value(ref: ast.Ref, algebra, scope: Scope):
@@ -247,6 +263,9 @@ def _ref_value(ref: ast.Ref, algebra, scope: Scope):
         return algebra.symbol(ref.stem)
     index = evaluate(ref.index, algebra, scope)
     if not is_number(index):
+        if ref.stem in sizes.sequences:
+            scope.used.add(ref.stem)
+            scope.open_sequences.add(ref.stem)  # its length cannot be checked yet
         return algebra.indexed(ref.stem, index)
     if not is_integer(index) or index < 0:
         raise scope.error(f"the index of {ref.stem} must be a whole number >= 0, got {index}", ref.span)

@@ -58,7 +58,11 @@ def parser() -> Lark:
 def parse_network(text: str) -> ast.Network:
     """Parse an architecture expression into its syntax tree."""
     if not text.strip() or not _has_code(text):
-        raise SymparamError("empty expression: write a network such as 'in(784) -> dense(10)'")
+        raise SymparamError(
+            "empty expression: write a network such as 'in(784) -> dense(10)'",
+            ast.Span(1, 1, 0, 1),
+            text,
+        )
     chain = _parse(text, "start")
     return ast.Network(chain=chain, source=text)
 
@@ -106,10 +110,18 @@ def _syntax_error(error: UnexpectedInput, text: str) -> SymparamError:
     else:
         span = ast.Span(token.line, token.column, token.start_pos, token.end_pos)
         found = repr(str(token))
-    expected = set(error.expected)
+    expected = _acceptable(error)
     if "_ARROW" in expected and token.type in ("NAME", "_LPAR"):
         return SymparamError(f"missing '->' before {found}", span, text)
     return SymparamError(f"unexpected {found}; expected {_expected(expected)}", span, text)
+
+
+def _acceptable(error: UnexpectedToken) -> set[str]:
+    """What could really come next: LALR's own list can hold tokens of merged states."""
+    try:
+        return set(error.interactive_parser.accepts()) or set(error.expected)
+    except Exception:  # the exact list is a nicety; the parser's own list is good enough
+        return set(error.expected)
 
 
 def _expected(terminals) -> str:
@@ -295,7 +307,7 @@ class AstBuilder(Transformer):
                         _stage_span(endpoint),
                     )
             first, last = link_endpoint_names(first, stage)
-            result.append(ast.Ellipsis(first, last, _cover(first.span, last.span)))
+            result.append(ast.Ellipsis(first, last, _cover(first.span, last.span), link.span))
         return result
 
 

@@ -36,6 +36,8 @@ class Count:
     biases: Any = 0
     non_trainable: Any = 0
     factors: tuple[tuple[str, Any], ...] = ()
+    note: str = ""  # how the weights are made up, when no product says it
+    non_trainable_note: str = ""  # what the non-trainable ones are
 
     @property
     def trainable(self):
@@ -125,6 +127,67 @@ class Choice(Param):
         return word
 
 
+@dataclass(frozen=True)
+class Sizes(Param):
+    """One positive size per spatial axis: `3` means (3, 3) for a 2-d layer, or `(3, 5)`."""
+
+    rank: int = 1
+    minimum: int = 1
+
+    def convert(self, value, call):
+        items = value.items if isinstance(value, ast.Tuple) else (value,) * self.rank
+        if len(items) != self.rank:
+            raise call.error_at(
+                f"{self.name} needs {self.rank} value{'s' if self.rank != 1 else ''} "
+                f"(one per axis), got {len(items)}",
+                value,
+            )
+        return tuple(call.size(self.name, item, self.minimum) for item in items)
+
+
+@dataclass(frozen=True)
+class Padding(Param):
+    """`valid`, `same` (and `causal` for 1-d), or explicit zeros: one number for every
+    axis, one per axis, or a (before, after) pair per axis."""
+
+    rank: int = 1
+    words: tuple[str, ...] = ("valid", "same")
+
+    def convert(self, value, call):
+        word = _word(value)
+        if word is not None:
+            if word not in self.words:
+                raise call.error_at(
+                    f"{self.name} must be {', '.join(self.words)} or a number of zeros, "
+                    f"not '{word}'" + did_you_mean(word, self.words),
+                    value,
+                )
+            return word
+        items = value.items if isinstance(value, ast.Tuple) else (value,) * self.rank
+        if len(items) != self.rank:
+            raise call.error_at(f"{self.name} needs one value per axis ({self.rank})", value)
+        return tuple(self._pair(item, call) for item in items)
+
+    def _pair(self, item, call):
+        if isinstance(item, ast.Tuple):
+            if len(item.items) != 2:
+                raise call.error_at(f"{self.name}: a (before, after) pair has two values", item)
+            return tuple(call.size(self.name, part, 0) for part in item.items)
+        amount = call.size(self.name, item, 0)
+        return (amount, amount)
+
+
+@dataclass(frozen=True)
+class ByConvention:
+    """A default that differs between Keras and PyTorch."""
+
+    keras: Any
+    torch: Any
+
+    def get(self, convention: str):
+        return self.keras if convention == "keras" else self.torch
+
+
 def _word(value) -> str | None:
     if isinstance(value, ast.Text):
         return value.value
@@ -143,17 +206,19 @@ class LayerKind:
     apply: Callable[["LayerCall", Shape], Output]
     aliases: tuple[str, ...] = ()
     doc: str = ""
+    varargs: Param | None = None  # takes any number of positional values, e.g. in(20, 20, 3)
 
 
 REGISTRY: dict[str, LayerKind] = {}
 _BY_NAME: dict[str, LayerKind] = {}
 
 
-def layer(name: str, *, params=(), aliases=(), doc: str = ""):
+def layer(name: str, *, params=(), aliases=(), doc: str = "", varargs: Param | None = None):
     """Register a layer kind under its canonical name and its aliases."""
 
     def register(apply):
-        kind = LayerKind(name, tuple(params), apply, tuple(aliases), doc or (apply.__doc__ or ""))
+        text = doc or (apply.__doc__ or "").strip()
+        kind = LayerKind(name, tuple(params), apply, tuple(aliases), text, varargs)
         for key in (name, *aliases):
             if key in _BY_NAME:
                 raise ValueError(f"layer name {key!r} registered twice")
@@ -207,17 +272,21 @@ class LayerCall:
         return self.error(message, getattr(value, "span", None) or self.node.span)
 
     # conversions shared by the parameter kinds
-    def size(self, name: str, value):
+    def size(self, name: str, value, minimum: int = 1):
         number = self.number(name, value)
-        self.check_size(name, number, value)
+        self.check_size(name, number, value, minimum)
         return number
 
-    def check_size(self, name: str, number, node=None):
+    def check_size(self, name: str, number, node=None, minimum: int = 1):
+        """A concrete size must be a whole number >= minimum (1, or 0 for paddings)."""
+        what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
         if is_number(number):
-            if not is_integer(number) or number < 1:
-                raise self.error_at(f"{name} must be a positive whole number, got {number}", node)
-        elif getattr(number, "is_positive", None) is False:
+            if not is_integer(number) or number < minimum:
+                raise self.error_at(f"{name} must be {what}, got {number}", node)
+        elif minimum == 1 and getattr(number, "is_positive", None) is False:
             raise self.error_at(f"{name} must be positive, got {number}", node)
+        elif getattr(number, "is_negative", None) is True:
+            raise self.error_at(f"{name} must not be negative, got {number}", node)
 
     def number(self, name: str, value):
         if isinstance(value, (ast.Text, ast.Tuple)):
@@ -225,9 +294,11 @@ class LayerCall:
         return evaluate(value, self.algebra, self.scope)
 
     def _bind(self) -> dict[str, Any]:
-        params = self.kind.params
+        params, varargs = self.kind.params, self.kind.varargs
         node = self.node
-        if len(node.args) > len(params):
+        # A kind with varargs takes all positional values there, its others by keyword.
+        positional = () if varargs else node.args
+        if len(positional) > len(params):
             extra = node.args[len(params)]
             expected = ", ".join(p.name for p in params) or "no arguments"
             raise self.error_at(
@@ -235,7 +306,7 @@ class LayerCall:
                 f"{'s' if len(params) != 1 else ''} ({expected}), got {len(node.args)}",
                 extra,
             )
-        given: dict[str, Any] = {p.name: value for p, value in zip(params, node.args)}
+        given: dict[str, Any] = {p.name: value for p, value in zip(params, positional)}
         by_name = {key: p for p in params for key in (p.name, *p.aliases)}
         for keyword in node.keywords:
             param = by_name.get(keyword.name)
@@ -257,8 +328,14 @@ class LayerCall:
             elif param.default is REQUIRED:
                 what = param.describe or param.name
                 raise self.error(f"missing {what} (argument '{param.name}')")
+            elif isinstance(param.default, ByConvention):
+                values[param.name] = param.default.get(self.convention)
             else:
                 values[param.name] = param.default
+        if varargs is not None:
+            values[varargs.name] = tuple(
+                varargs.convert(value, self) for value in node.args
+            )
         return values
 
 

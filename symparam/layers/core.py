@@ -32,10 +32,21 @@ ACTIVATIONS = {
 ACTIVATION_CHOICES = ("none", "linear", *ACTIVATIONS, *(a for names in ACTIVATIONS.values() for a in names))
 
 
-@layer("input", aliases=("in", "Input", "InputLayer"), doc="the input shape, channels last")
+@layer(
+    "input",
+    aliases=("in", "Input", "InputLayer"),
+    params=(Choice("data_format", "channels_last", choices=("channels_last", "channels_first")),),
+    varargs=Size("size"),
+)
 def input_layer(call, shape):
-    """in(d1, d2, ...): declares the shape of one example (no batch axis)."""
-    raise AssertionError("the analysis reads in(...) itself")
+    """in(d1, d2, ...): the shape of one example, channels last (no batch axis).
+    With data_format=channels_first, in(C, H, W) is read as PyTorch writes it."""
+    sizes = call["size"]
+    if not sizes:
+        raise call.error("needs at least one size, e.g. in(784) or in(20, 20, 3)")
+    if call["data_format"] == "channels_first":
+        sizes = sizes[1:] + sizes[:1]
+    return Output(sizes)
 
 
 @layer(

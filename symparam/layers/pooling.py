@@ -1,0 +1,68 @@
+"""Pooling: windows, global and adaptive. No parameters; they change the shape."""
+
+from __future__ import annotations
+
+from .base import Flag, Output, Padding, Sizes, layer
+from .spatial import split_channels, window_extent
+
+SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
+
+
+def _pool(rank: int):
+    def apply(call, shape):
+        """No parameters; output extents as a convolution with stride = pool by default."""
+        spatial, channels = split_channels(call, shape, rank)
+        pool = call["pool"]
+        stride = call["stride"] or pool
+        extents = tuple(
+            window_extent(call, rank, axis, n, k, s, call["padding"])
+            for axis, (n, k, s) in enumerate(zip(spatial, pool, stride))
+        )
+        return Output(extents + (channels,))
+
+    return apply
+
+
+def _global(call, shape):
+    """No parameters; one value per channel."""
+    if len(shape) < 2:
+        raise call.error(f"needs an input with spatial axes and channels, got {shape}")
+    channels = shape[-1]
+    return Output((1,) * (len(shape) - 1) + (channels,) if call["keepdims"] else (channels,))
+
+
+def _adaptive(rank: int):
+    def apply(call, shape):
+        """No parameters; the spatial extents become output_size."""
+        _, channels = split_channels(call, shape, rank)
+        return Output(tuple(call["output_size"]) + (channels,))
+
+    return apply
+
+
+for _rank in (1, 2, 3):
+    _d = SUFFIX[_rank]
+    for _kind, _keras, _torch in (("max", "MaxPooling", "MaxPool"), ("avg", "AveragePooling", "AvgPool")):
+        layer(
+            f"{_kind}_pool{_rank}d",
+            aliases=(f"{_keras}{_d}", f"{_torch}{_rank}d", f"{_torch}{_d}"),
+            params=(
+                Sizes("pool", (2,) * _rank, aliases=("pool_size", "kernel_size"), rank=_rank),
+                Sizes("stride", None, aliases=("strides",), rank=_rank),
+                Padding("padding", "valid", rank=_rank),
+            ),
+        )(_pool(_rank))
+        _name = "Avg" if _kind == "avg" else "Max"
+        layer(
+            f"adaptive_{_kind}_pool{_rank}d",
+            aliases=(f"Adaptive{_name}Pool{_rank}d",),
+            params=(Sizes("output_size", aliases=("output",), rank=_rank),),
+        )(_adaptive(_rank))
+
+for _kind, _keras in (("avg", "GlobalAveragePooling"), ("max", "GlobalMaxPooling")):
+    layer(
+        f"global_{_kind}_pool",
+        aliases=tuple(f"{_keras}{SUFFIX[r]}" for r in (1, 2, 3))
+        + tuple(f"global_{_kind}_pool{r}d" for r in (1, 2, 3)),
+        params=(Flag("keepdims", False),),
+    )(_global)

@@ -1,0 +1,87 @@
+"""Layers that only move values around: padding, upsampling, reshape. No parameters."""
+
+from __future__ import annotations
+
+from .. import ast
+from ..sizes import is_integer, is_number
+from .base import Output, Padding, Param, Sizes, layer
+from .spatial import format_shape, product, split_channels
+
+SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
+
+
+def _zero_padding(rank: int):
+    def apply(call, shape):
+        """Adds zeros around each spatial axis: n -> before + n + after."""
+        spatial, channels = split_channels(call, shape, rank)
+        padding = call["padding"]
+        return Output(
+            tuple(n + before + after for n, (before, after) in zip(spatial, padding)) + (channels,)
+        )
+
+    return apply
+
+
+def _upsampling(rank: int):
+    def apply(call, shape):
+        """Repeats each position `size` times along each spatial axis."""
+        spatial, channels = split_channels(call, shape, rank)
+        return Output(tuple(n * s for n, s in zip(spatial, call["size"])) + (channels,))
+
+    return apply
+
+
+for _rank in (1, 2, 3):
+    _d = SUFFIX[_rank]
+    layer(
+        f"zero_padding{_rank}d",
+        aliases=(f"ZeroPadding{_d}",),
+        params=(Padding("padding", ((1, 1),) * _rank, rank=_rank, words=()),),
+    )(_zero_padding(_rank))
+    layer(
+        f"upsampling{_rank}d",
+        aliases=(f"UpSampling{_d}",),
+        params=(Sizes("size", (2,) * _rank, aliases=("scale_factor",), rank=_rank),),
+    )(_upsampling(_rank))
+
+
+class Extent(Param):
+    """A target extent for reshape: a positive size, or -1 for 'whatever is left'."""
+
+    def convert(self, value, call):
+        if isinstance(value, ast.Tuple):
+            return tuple(self.convert(item, call) for item in value.items)
+        number = call.number(self.name, value)
+        if is_number(number) and number == -1:
+            return -1
+        call.check_size(self.name, number, value)
+        return number
+
+
+@layer("reshape", aliases=("Reshape",), varargs=Extent("shape"))
+def reshape(call, shape):
+    """The same values in a new shape: reshape(7, 7, 64) or reshape((7, 7, 64)); one -1 allowed."""
+    target = call["shape"]
+    if len(target) == 1 and isinstance(target[0], tuple):
+        target = target[0]
+    if not target:
+        raise call.error("needs the new shape, e.g. reshape(7, 7, 64)")
+    if sum(1 for extent in target if _is_unknown(extent)) > 1:
+        raise call.error("at most one extent can be -1")
+    size = product(shape)
+    known = product(extent for extent in target if not _is_unknown(extent))
+    if any(_is_unknown(extent) for extent in target):
+        rest = call.algebra.divide(size, known)
+        if is_number(rest) and not is_integer(rest):
+            raise call.error(f"cannot reshape {format_shape(shape)} ({size} values) to {target}")
+        target = tuple(rest if _is_unknown(extent) else extent for extent in target)
+    elif is_number(size) and is_number(known) and size != known:
+        raise call.error(
+            f"cannot reshape {format_shape(shape)} ({size} values) to "
+            f"{format_shape(target)} ({known} values)"
+        )
+    return Output(tuple(target))
+
+
+def _is_unknown(extent) -> bool:
+    return is_number(extent) and extent == -1

@@ -1,0 +1,84 @@
+"""Shape arithmetic shared by convolutions and pooling, as Keras and PyTorch compute it."""
+
+from __future__ import annotations
+
+from ..sizes import is_number
+
+AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def format_shape(shape) -> str:
+    return "(" + ", ".join(str(extent) for extent in shape) + ")"
+
+
+def split_channels(call, shape, rank: int):
+    """(spatial extents, channels) of a channels-last input of the given rank."""
+    if len(shape) != rank + 1:
+        axes = ", ".join((*AXES[rank], "channels"))
+        raise call.error(f"needs an input ({axes}), got {format_shape(shape)}")
+    return shape[:-1], shape[-1]
+
+
+def window_extent(call, rank: int, axis: int, n, kernel, stride, padding, dilation=1):
+    """How many positions a window of `kernel` takes along one axis.
+
+    valid: floor((n - d·(k-1) - 1)/s) + 1; same (and causal): ceil(n/s);
+    explicit zeros (before, after): floor((n + before + after - d·(k-1) - 1)/s) + 1."""
+    algebra = call.algebra
+    reach = dilation * (kernel - 1) + 1
+    if padding in ("same", "causal"):
+        out = algebra.ceiling(algebra.divide(n, stride))
+    elif padding == "valid":
+        out = algebra.floor_divide(n - reach, stride) + 1
+    else:
+        before, after = padding[axis]
+        out = algebra.floor_divide(n + before + after - reach, stride) + 1
+    _check(call, AXES[rank][axis], axis, n, out, kernel, stride, padding, dilation)
+    return out
+
+
+def transposed_extent(call, rank: int, axis: int, n, kernel, stride, padding, dilation, output_padding):
+    """The inverse of window_extent, as Keras' and PyTorch's transposed convolutions give it."""
+    algebra = call.algebra
+    reach = dilation * (kernel - 1) + 1
+    if padding not in ("valid", "same"):
+        before, after = padding[axis]
+        extra = output_padding[axis] if output_padding else 0
+        out = (n - 1) * stride - before - after + reach + extra
+    elif output_padding is None:
+        # Keras' deconv_output_length without output_padding.
+        out = n * stride if padding == "same" else n * stride + algebra.maximum(reach - stride, 0)
+    else:
+        pad = algebra.floor_divide(reach, 2) if padding == "same" else 0
+        out = (n - 1) * stride + reach - 2 * pad + output_padding[axis]
+    _check(call, AXES[rank][axis], axis, n, out, kernel, stride, padding, dilation)
+    return out
+
+
+def _check(call, name, axis, n, out, kernel, stride, padding, dilation):
+    if is_number(out) and out < 1:
+        detail = f"kernel {kernel}"
+        if stride != 1:
+            detail += f", stride {stride}"
+        if dilation != 1:
+            detail += f", dilation {dilation}"
+        detail += f", padding {_padding_text(padding, axis)}"
+        raise call.error(f"{name} {n} → {out} with {detail}")
+
+
+def _padding_text(padding, axis) -> str:
+    if isinstance(padding, str):
+        return padding
+    before, after = padding[axis]
+    return str(before) if before == after else f"({before}, {after})"
+
+
+def kernel_text(kernel) -> str:
+    return "×".join(str(k) for k in kernel)
+
+
+def product(values):
+    result = 1
+    for value in values:
+        result = result * value
+    return result
