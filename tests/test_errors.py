@@ -35,9 +35,8 @@ def check_error(call, text: str, match: str, line: int | None, column: int | Non
         rendered = str(error).splitlines()
         assert rendered[0].startswith(f"{line}:{column}: ")
         source_line = (text.splitlines() or [""])[line - 1]
-        at = next(i for i, shown in enumerate(rendered) if shown.endswith(source_line))
-        indent = rendered[at].index(source_line)
-        assert rendered[at + 1].index("^") == indent + column - 1, str(error)
+        at = rendered.index("  " + source_line)  # the source line, indented by two
+        assert rendered[at + 1].index("^") == 2 + column - 1, str(error)
     return error
 
 
