@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..sizes import is_number
 from .base import Count, Flag, Output, Padding, Size, Sizes, layer
+from .core import ACTIVATION
 from .spatial import kernel_text, product, split_channels, transposed_extent, window_extent
 
 SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
@@ -143,7 +144,7 @@ for _rank in (1, 2, 3):
     layer(
         f"conv{_rank}d",
         aliases=(f"Conv{_d}", f"Conv{_rank}d", f"Convolution{_d}"),
-        params=(FILTERS, _kernel(_rank), *_window_params(_rank, _words), GROUPS, BIAS),
+        params=(FILTERS, _kernel(_rank), *_window_params(_rank, _words), GROUPS, BIAS, ACTIVATION),
     )(_convolution(_rank))
     stride, padding, dilation = _window_params(_rank)
     layer(
@@ -152,6 +153,7 @@ for _rank in (1, 2, 3):
         params=(
             FILTERS, _kernel(_rank), stride, padding,
             Sizes("output_padding", None, rank=_rank, minimum=0), dilation, GROUPS, BIAS,
+            ACTIVATION,
         ),
     )(_transposed(_rank))
 
@@ -160,10 +162,12 @@ for _rank in (1, 2):
     layer(
         f"depthwise_conv{_rank}d",
         aliases=(f"DepthwiseConv{_d}",),
-        params=(_kernel(_rank), DEPTH_MULTIPLIER, *_window_params(_rank), BIAS),
+        params=(_kernel(_rank), DEPTH_MULTIPLIER, *_window_params(_rank), BIAS, ACTIVATION),
     )(_depthwise(_rank))
     layer(
         f"separable_conv{_rank}d",
         aliases=(f"SeparableConv{_d}",),
-        params=(FILTERS, _kernel(_rank), DEPTH_MULTIPLIER, *_window_params(_rank), BIAS),
+        params=(
+            FILTERS, _kernel(_rank), DEPTH_MULTIPLIER, *_window_params(_rank), BIAS, ACTIVATION,
+        ),
     )(_separable(_rank))

@@ -29,7 +29,11 @@ ACTIVATIONS = {
 }
 
 # `dense(10, activation=softmax)`, as Keras writes it; the activation adds nothing.
-ACTIVATION_CHOICES = ("none", "linear", *ACTIVATIONS, *(a for names in ACTIVATIONS.values() for a in names))
+ACTIVATION = Choice(
+    "activation",
+    "none",
+    choices=("none", "linear", *ACTIVATIONS, *(a for names in ACTIVATIONS.values() for a in names)),
+)
 
 
 @layer(
@@ -55,7 +59,7 @@ def input_layer(call, shape):
     params=(
         Size("units", aliases=("out_features",), describe="the number of units"),
         Flag("bias", True, aliases=("use_bias",)),
-        Choice("activation", "none", choices=ACTIVATION_CHOICES),
+        ACTIVATION,
     ),
 )
 def dense(call, shape):
