@@ -15,7 +15,7 @@ from typing import Any
 from . import ast
 from .errors import SymparamError, did_you_mean
 from .layers import Count, apply_layer, lookup
-from .sizes import Concrete, NeedsSymbols, Scope, Sizes, Symbolic, evaluate, is_integer, is_number
+from .sizes import Concrete, NeedsSymbols, Scope, Sizes, Symbolic, evaluate, is_integer, is_number, show
 
 INPUT = "input"
 INDEX_NAMES = ("i", "j", "k", "m", "n", "p", "q", "r", "s", "t")
@@ -248,7 +248,7 @@ class _Walk:
     def index_value(self, ref: ast.Ref):
         value = evaluate(ref.index, self.algebra, self.scope)
         if is_number(value) and not is_integer(value):
-            raise self.error(f"an index must be a whole number, got {value}", ref.span)
+            raise self.error(f"an index must be a whole number, got {show(value)}", ref.span)
         return value
 
     def unrolled(self, template, index_name, lower, upper, shape, repeats, node, pairs):
@@ -365,9 +365,9 @@ def _check_positive(walk: _Walk, value, what: str, node):
     span = getattr(node, "span", ast.NOWHERE)
     if is_number(value):
         if not is_integer(value) or value < 1:
-            raise walk.error(f"{what} must be a positive whole number, got {value}", span)
+            raise walk.error(f"{what} must be a positive whole number, got {show(value)}", span)
     elif getattr(value, "is_positive", None) is False:
-        raise walk.error(f"{what} must be positive, got {value}", span)
+        raise walk.error(f"{what} must be positive, got {show(value)}", span)
 
 
 def format_shape(shape) -> str:

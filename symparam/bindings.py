@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from . import ast
 from .errors import SymparamError
-from .sizes import Sizes, constant, is_integer
+from .sizes import Sizes, constant, is_integer, show
 from .syntax import name_ref, parse_binding
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -69,5 +69,5 @@ def _bind(target: ast.Ref, values: tuple, text: str, sequence: bool | None = Non
         raise SymparamError(f"{text}: one entry takes one value, not a sequence")
     index = constant(target.index, text)
     if not is_integer(index) or index < 0:
-        raise SymparamError(f"{text}: an index must be a whole number >= 0, got {index}")
+        raise SymparamError(f"{text}: an index must be a whole number >= 0, got {show(index)}")
     return Sizes(entries={(target.stem, int(index)): values[0]})

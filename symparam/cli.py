@@ -74,7 +74,7 @@ def count(expression, file, settings, as_latex, fmt, breakdown, convention):
         click.echo(render.to_json(network))
     elif breakdown:
         click.echo(render.breakdown(network))
-        if fmt == "latex":
+        if fmt == "latex" and not network.is_concrete:
             click.echo(render.latex(network.analysis.total))
     elif fmt == "latex":
         click.echo(render.latex(network.analysis.total))

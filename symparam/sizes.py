@@ -73,6 +73,21 @@ def is_number(value) -> bool:
     return isinstance(value, (int, Fraction)) or bool(getattr(value, "is_number", False))
 
 
+def show(value) -> str:
+    """A number as a person writes it: 3/2 as 1.5, 1/3 as 1/3, 12 as 12."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        denominator = value.denominator
+        for prime in (2, 5):
+            while denominator % prime == 0:
+                denominator //= prime
+        if denominator == 1:  # a terminating decimal
+            digits = 0
+            while (value * 10**digits).denominator != 1:
+                digits += 1
+            return f"{float(value):.{digits}f}" if digits <= 15 else str(value)
+    return str(value)
+
+
 def normalize(value):
     """Fractions that are whole become ints, so results are exact Python ints."""
     if isinstance(value, Fraction) and value.denominator == 1:
@@ -229,7 +244,7 @@ def _binary(expr: ast.BinOp, algebra, scope: Scope):
         return algebra.floor_divide(left, right)
     if is_number(right):
         if not is_integer(right):
-            raise scope.error(f"the exponent must be a whole number, got {right}", expr.right.span)
+            raise scope.error(f"the exponent must be a whole number, got {show(right)}", expr.right.span)
         if abs(int(right)) > MAX_EXPONENT or _too_many_bits(left, int(right)):
             raise scope.error("this power is too large to count", expr.span)
         if int(right) < 0 and is_number(left) and left == 0:
@@ -268,7 +283,7 @@ def _ref_value(ref: ast.Ref, algebra, scope: Scope):
             scope.open_sequences.add(ref.stem)  # its length cannot be checked yet
         return algebra.indexed(ref.stem, index)
     if not is_integer(index) or index < 0:
-        raise scope.error(f"the index of {ref.stem} must be a whole number >= 0, got {index}", ref.span)
+        raise scope.error(f"the index of {ref.stem} must be a whole number >= 0, got {show(index)}", ref.span)
     return _entry(ref, int(index), algebra, scope)
 
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from .. import ast
 from ..errors import SymparamError, did_you_mean
-from ..sizes import Scope, evaluate, is_integer, is_number
+from ..sizes import Scope, evaluate, is_integer, is_number, show
 
 REQUIRED = object()
 Shape = tuple
@@ -96,7 +96,7 @@ class Rate(Param):
     def convert(self, value, call):
         number = call.number(self.name, value)
         if is_number(number) and not 0 <= number < 1:
-            raise call.error_at(f"{self.name} must be at least 0 and below 1, got {number}", value)
+            raise call.error_at(f"{self.name} must be at least 0 and below 1, got {show(number)}", value)
         return number
 
 
@@ -282,11 +282,11 @@ class LayerCall:
         what = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
         if is_number(number):
             if not is_integer(number) or number < minimum:
-                raise self.error_at(f"{name} must be {what}, got {number}", node)
+                raise self.error_at(f"{name} must be {what}, got {show(number)}", node)
         elif minimum == 1 and getattr(number, "is_positive", None) is False:
-            raise self.error_at(f"{name} must be positive, got {number}", node)
+            raise self.error_at(f"{name} must be positive, got {show(number)}", node)
         elif getattr(number, "is_negative", None) is True:
-            raise self.error_at(f"{name} must not be negative, got {number}", node)
+            raise self.error_at(f"{name} must not be negative, got {show(number)}", node)
 
     def number(self, name: str, value):
         if isinstance(value, (ast.Text, ast.Tuple)):
