@@ -164,6 +164,8 @@ class Padding(Param):
                 )
             return word
         items = value.items if isinstance(value, ast.Tuple) else (value,) * self.rank
+        if self.rank == 1 and len(items) == 2 and not any(isinstance(i, ast.Tuple) for i in items):
+            items = (value,)  # one axis: (2, 5) is its (before, after) pair
         if len(items) != self.rank:
             raise call.error_at(f"{self.name} needs one value per axis ({self.rank})", value)
         return tuple(self._pair(item, call) for item in items)

@@ -41,6 +41,8 @@ def transposed_extent(call, rank: int, axis: int, n, kernel, stride, padding, di
     """The inverse of window_extent, as Keras' and PyTorch's transposed convolutions give it."""
     algebra = call.algebra
     reach = dilation * (kernel - 1) + 1
+    if padding == "valid" and call.convention == "torch":
+        padding = ((0, 0),) * rank  # PyTorch's default padding=0, not Keras' "valid" rule
     if padding not in ("valid", "same"):
         before, after = padding[axis]
         extra = output_padding[axis] if output_padding else 0
