@@ -123,13 +123,35 @@ class Ellipsis:
     marker: Span = NOWHERE  # where the "..." stands
 
 
-Stage = Union[Call, Chain, Repeat, Ellipsis]
+@dataclass(frozen=True)
+class Named:
+    """`stage as name`: a layer others can refer to, as in tie=name."""
+
+    inner: "Stage"
+    name: str
+    span: Span = NOWHERE
+    name_span: Span = NOWHERE
+
+
+Stage = Union[Call, Chain, Repeat, Ellipsis, Named]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """`let block(d, heads) = chain`: a chain with size parameters, used like a layer."""
+
+    name: str
+    params: tuple[str, ...]
+    body: Stage
+    span: Span = NOWHERE
+    name_span: Span = NOWHERE
 
 
 @dataclass(frozen=True)
 class Network:
     chain: Chain
     source: str
+    definitions: tuple[Definition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +199,16 @@ def unparse(expr: Value, parent: int = 0) -> str:
         return repr(expr.value)
     if isinstance(expr, Tuple):
         return "(" + ", ".join(unparse(item) for item in expr.items) + ")"
+    if isinstance(expr, Call):
+        return unparse_call(expr)
+    if isinstance(expr, Chain):
+        return "(" + " -> ".join(unparse(stage) for stage in expr.stages) + ")"
+    if isinstance(expr, Repeat):
+        return f"{unparse(expr.body, 2)} * {unparse(expr.count, 3)}"
+    if isinstance(expr, Named):
+        return f"{unparse(expr.inner)} as {expr.name}"
+    if isinstance(expr, Ellipsis):
+        return f"{unparse_call(expr.first)} -> ... -> {unparse_call(expr.last)}"
     raise TypeError(f"not an expression: {expr!r}")
 
 
@@ -214,6 +246,14 @@ def walk_refs(node):
     elif isinstance(node, Ellipsis):
         yield from walk_refs(node.first)
         yield from walk_refs(node.last)
+    elif isinstance(node, Named):
+        yield from walk_refs(node.inner)
+    elif isinstance(node, Definition):
+        yield from walk_refs(node.body)
+    elif isinstance(node, Network):
+        for definition in node.definitions:
+            yield from walk_refs(definition)
+        yield from walk_refs(node.chain)
 
 
 def map_refs(value, fn):

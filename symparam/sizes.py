@@ -224,6 +224,8 @@ def evaluate(expr, algebra, scope: Scope):
         raise scope.error(f"expected a size, got the string {expr.value!r}", expr.span)
     if isinstance(expr, ast.Tuple):
         raise scope.error("expected a single size, got a tuple", expr.span)
+    if isinstance(expr, (ast.Call, ast.Chain, ast.Named, ast.Repeat, ast.Ellipsis)):
+        raise scope.error(f"expected a size here, not the layer '{ast.unparse(expr)}'", expr.span)
     raise TypeError(f"not a size expression: {expr!r}")
 
 

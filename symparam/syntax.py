@@ -28,6 +28,9 @@ TERMINAL_WORDS = {
     "_RBRACE": "'}'",
     "_COMMA": "','",
     "_EQUAL": "'='",
+    "_SEMICOLON": "';' (a definition ends with ';')",
+    "_LET": "'let'",
+    "_AS": "'as'",
     "$END": "the end of the expression",
 }
 OPERATORS = {"_PLUS", "_MINUS", "_STAR", "_DSTAR", "_SLASH", "_DSLASH", "_CARET"}
@@ -63,8 +66,8 @@ def parse_network(text: str) -> ast.Network:
             ast.Span(1, 1, 0, 1),
             text,
         )
-    chain = _parse(text, "start")
-    return ast.Network(chain=chain, source=text)
+    chain, definitions = _parse(text, "start")
+    return ast.Network(chain=chain, source=text, definitions=definitions)
 
 
 def parse_binding(text: str) -> ast.Binding:
@@ -261,9 +264,9 @@ class AstBuilder(Transformer):
                 args.append(argument)
         return ast.Call(str(name), tuple(args), tuple(keywords), _span(meta), _span(name))
 
-    def bare_call(self, meta, children):
-        (name,) = children
-        return ast.Call(str(name), (), (), _span(name), _span(name))
+    def named(self, meta, children):
+        inner, name = children
+        return ast.Named(inner, str(name), _span(meta), _span(name))
 
     # chains
     def arrow(self, meta, children):
@@ -273,18 +276,28 @@ class AstBuilder(Transformer):
         (token,) = children
         return _Link(True, _span(token))
 
-    def repeat(self, meta, children):
-        body, count = children
-        return ast.Repeat(body, count, _span(meta))
-
     def chain(self, meta, children):
-        stages = children[0::2]
+        stages = [to_stage(item, self.source) for item in children[0::2]]
         links = children[1::2]
         return ast.Chain(tuple(self._pair_ellipses(stages, links)), _span(meta))
 
+    def names(self, meta, children):
+        return [str(name) for name in children]
+
+    def definition(self, meta, children):
+        name, *rest = children
+        params = rest[0] if len(rest) == 2 else []
+        body = rest[-1]
+        if len(set(params)) != len(params):
+            raise self._error(f"a parameter of '{name}' is named twice", _span(meta))
+        stage = to_stage(body, self.source)
+        return ast.Definition(str(name), tuple(params), stage, _span(meta), _span(name))
+
     def start(self, meta, children):
-        (chain,) = children
-        return chain
+        *definitions, body = children
+        stage = to_stage(body, self.source)
+        chain = stage if isinstance(stage, ast.Chain) else ast.Chain((stage,), stage.span)
+        return chain, tuple(definitions)
 
     def binding(self, meta, children):
         target, *values = children
@@ -309,6 +322,48 @@ class AstBuilder(Transformer):
             first, last = link_endpoint_names(first, stage)
             result.append(ast.Ellipsis(first, last, _cover(first.span, last.span), link.span))
         return result
+
+
+def to_stage(value, source: str = ""):
+    """A parsed expression as a stage of a chain: a layer, a (chain), `stage * count`,
+    `stage as name`. A bare name such as `relu` is a layer without arguments."""
+    if isinstance(value, (ast.Call, ast.Chain, ast.Ellipsis, ast.Repeat)):
+        return value
+    if isinstance(value, ast.Named):
+        return ast.Named(to_stage(value.inner, source), value.name, value.span, value.name_span)
+    if isinstance(value, ast.Ref) and value.span.line:
+        name = value.span.text(source) if source else value.stem  # relu6 as written
+        return ast.Call(name, (), (), value.span, value.span)
+    if isinstance(value, ast.Ref) and value.index is None:
+        return ast.Call(value.stem, (), (), value.span, value.span)
+    if isinstance(value, ast.BinOp) and value.op == "*":
+        left, right = is_stage(value.left), is_stage(value.right)
+        if left and not right:
+            return ast.Repeat(to_stage(value.left, source), value.right, value.span)
+        if right and not left:
+            return ast.Repeat(to_stage(value.right, source), value.left, value.span)
+    if is_stage(value):
+        raise SymparamError(
+            "layers combine with '->' and repeat with '* count'; this mixes them otherwise",
+            _value_span(value),
+            source,
+        )
+    raise SymparamError(
+        f"expected a layer here, such as dense(16), not the size '{ast.unparse(value)}'",
+        _value_span(value),
+        source,
+    )
+
+
+def is_stage(value) -> bool:
+    """Does this expression hold a layer (and so is no size)?"""
+    if isinstance(value, (ast.Call, ast.Chain, ast.Named, ast.Ellipsis, ast.Repeat)):
+        return True
+    if isinstance(value, ast.BinOp):
+        return is_stage(value.left) or is_stage(value.right)
+    if isinstance(value, ast.Neg):
+        return is_stage(value.operand)
+    return False
 
 
 def _number(text: str) -> int | Fraction:

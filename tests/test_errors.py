@@ -51,11 +51,13 @@ SYNTAX = {
     "missing_arrow": ("in(784) dense(16)", r"missing '->' before 'dense'", 1, 9),
     "unclosed_paren_at_end": ("in(784) -> dense(16", r"end of the expression; expected '\)'", 1, 20),
     # Only ')', ',' or an operator can follow `dense(16`: not '}', not the end.
+    # A chain is a legal argument (residual(dense(4) -> relu)), so the parser can only
+    # notice the missing ')' at the end.
     "unclosed_paren_mid_chain": (
         "in(784) -> dense(16 -> dense(10)",
-        r"unexpected '->'; expected '\)', ',' or an operator",
+        r"unexpected end of the expression; expected '\)' or ','",
         1,
-        21,
+        33,
     ),
     "unexpected_character": ("in(784) -> dense(16) $", r"unexpected character '\$'", 1, 22),
     "empty": ("", r"empty expression", 1, 1),
