@@ -15,9 +15,11 @@ from typing import Any
 from . import ast
 from .errors import SymparamError, did_you_mean
 from .layers import Count, apply_layer, lookup
+from .layers.base import all_names
 from .sizes import Concrete, NeedsSymbols, Scope, Sizes, Symbolic, evaluate, is_integer, is_number, show
 
 INPUT = "input"
+LAYER_NAMES = frozenset(all_names())
 INDEX_NAMES = ("i", "j", "k", "m", "n", "p", "q", "r", "s", "t")
 
 
@@ -45,6 +47,7 @@ class LayerResult:
     count: Count  # one instance; for a Σ row, the sums
     repeats: tuple = ()  # the counts of the enclosing repetitions, outermost first
     summation: Summation | None = None
+    context: tuple[str, ...] = ()  # the definitions called to reach it, outermost first
 
     @property
     def line(self) -> int:
@@ -110,10 +113,14 @@ class _Walk:
         self.network = network
         self.source = network.source
         self.algebra = algebra
-        self.scope = Scope(sizes, network.source)
+        self.scope = Scope(sizes, network.source, layer_names=LAYER_NAMES)
         self.convention = convention
         self.rows: list[LayerResult] = []
-        self.names = {ref.stem for ref in ast.walk_refs(network.chain)}
+        self.names = {ref.stem for ref in ast.walk_refs(network)}
+        self.definitions = _definitions(network, self)
+        self.active: list[str] = []  # definitions being expanded, to refuse recursion
+        self.context: list[str] = []
+        self.named: dict[str, tuple | None] = {}  # `as NAME`: the layer's weight matrix
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)
@@ -171,24 +178,100 @@ class _Walk:
             return self.repeat(stage, shape, repeats)
         if isinstance(stage, ast.Ellipsis):
             return self.ellipsis(stage, shape, repeats)
+        if isinstance(stage, ast.Named):
+            return self.named_stage(stage, shape, repeats)
         raise TypeError(f"not a stage: {stage!r}")
 
     def call(self, node: ast.Call, shape, repeats, source: str | None = None):
         if _is_input(node):
             raise self.error("in(...) can only start a network", node.span)
-        kind, _, out = apply_layer(node, shape, self.algebra, self.scope, self.convention)
-        self.rows.append(
-            LayerResult(
-                kind=kind.name,
-                source=source or self.text(node.span),
-                span=node.span,
-                input_shape=shape,
-                output_shape=tuple(out.shape),
-                count=out.count,
-                repeats=repeats,
-            )
+        if node.name in self.definitions:
+            return self.invoke(self.definitions[node.name], node, shape, repeats)
+        first_inner = len(self.rows)
+        kind, layer_call, out = apply_layer(
+            node, shape, self.algebra, self.scope, self.convention,
+            context=self, repeats=repeats, other_names=self.definitions,
         )
-        return tuple(out.shape), [out.count.params]
+        row = LayerResult(
+            kind=kind.name,
+            source=source or self.text(node.span),
+            span=node.span,
+            input_shape=shape,
+            output_shape=tuple(out.shape),
+            count=out.count,
+            repeats=repeats,
+            context=tuple(self.context),
+        )
+        # A layer holding others (residual, parallel) shows no row of its own unless it
+        # has parameters of its own (moe's router); its inner layers have theirs.
+        if len(self.rows) == first_inner or out.count.params != 0:
+            self.rows.insert(first_inner, row)
+        return tuple(out.shape), [*layer_call.inner_totals, out.count.params]
+
+    # -------------------------------------------------------------- definitions and names
+
+    def invoke(self, definition: ast.Definition, node: ast.Call, shape, repeats):
+        """A call of `let name(params) = body`: the body with the parameters bound."""
+        if definition.name in self.active:
+            raise self.error(f"'{definition.name}' is defined in terms of itself", node.span)
+        values = self.definition_arguments(definition, node)
+        saved = self.scope.locals
+        self.scope.locals = values
+        self.active.append(definition.name)
+        self.context.append(self.text(node.span) or ast.unparse_call(node))
+        try:
+            return self.stage(definition.body, shape, repeats)
+        finally:
+            self.scope.locals = saved
+            self.active.pop()
+            self.context.pop()
+
+    def definition_arguments(self, definition: ast.Definition, node: ast.Call) -> dict:
+        params = definition.params
+        if len(node.args) > len(params):
+            raise self.error(
+                f"'{definition.name}' takes {len(params)} argument{'s' if len(params) != 1 else ''}"
+                f" ({', '.join(params)}), got {len(node.args)}",
+                node.span,
+            )
+        given = dict(zip(params, node.args))
+        for keyword in node.keywords:
+            if keyword.name not in params:
+                raise self.error(
+                    f"'{definition.name}' has no parameter '{keyword.name}'"
+                    + did_you_mean(keyword.name, params),
+                    keyword.span,
+                )
+            if keyword.name in given:
+                raise self.error(f"argument '{keyword.name}' given twice", keyword.span)
+            given[keyword.name] = keyword.value
+        missing = [name for name in params if name not in given]
+        if missing:
+            raise self.error(
+                f"'{definition.name}' takes {len(params)} argument{'s' if len(params) != 1 else ''}"
+                f" ({', '.join(params)}); missing {', '.join(missing)}",
+                node.span,
+            )
+        return {name: evaluate(given[name], self.algebra, self.scope) for name in params}
+
+    def named_stage(self, node: ast.Named, shape, repeats):
+        if node.name in self.named:
+            raise self.error(f"the name '{node.name}' is given to two layers", node.name_span)
+        first = len(self.rows)
+        shape, totals = self.stage(node.inner, shape, repeats)
+        matrices = [row.count.matrix for row in self.rows[first:] if row.count.matrix]
+        self.named[node.name] = matrices[-1] if matrices else None
+        return shape, totals
+
+    def named_matrix(self, name: str, span: ast.Span):
+        if name not in self.named:
+            known = list(self.named)
+            hint = did_you_mean(name, known) or (
+                f" (named layers: {', '.join(known)})" if known else
+                "; name a layer first with 'as', e.g. embedding(V, d) as wte"
+            )
+            raise self.error(f"no layer is named '{name}'" + hint, span)
+        return self.named[name]
 
     # -------------------------------------------------------------- repetition
 
@@ -212,10 +295,10 @@ class _Walk:
 
     def ellipsis(self, node: ast.Ellipsis, shape, repeats):
         first, last = node.first, node.last
-        if lookup(first.name) is not lookup(last.name) or lookup(first.name) is None:
-            if lookup(first.name) is None or lookup(last.name) is None:
-                bad = first if lookup(first.name) is None else last
-                apply_layer(bad, shape, self.algebra, self.scope, self.convention)  # names it
+        for end in (first, last):
+            if self.kind_name(end) is None:
+                self.call(end, shape, repeats)  # raises "unknown layer", with did-you-mean
+        if self.kind_name(first) != self.kind_name(last):
             raise self.error(
                 f"an ellipsis joins layers of one kind, not '{first.name}' and '{last.name}'",
                 node.span,
@@ -245,6 +328,13 @@ class _Walk:
             )
         return self.summed(template, index_name, lower, upper, shape, repeats, node)
 
+    def kind_name(self, node: ast.Call) -> str | None:
+        """The canonical name of a layer kind, or a definition's name."""
+        if node.name in self.definitions:
+            return node.name
+        kind = lookup(node.name)
+        return kind.name if kind else None
+
     def index_value(self, ref: ast.Ref):
         value = evaluate(ref.index, self.algebra, self.scope)
         if is_number(value) and not is_integer(value):
@@ -268,12 +358,24 @@ class _Walk:
         return shape, totals
 
     def step(self, template, index_name, index, shape):
+        """One layer of an ellipsis, counted aside: its output shape and its count."""
+        saved_rows, saved_names = self.rows, dict(self.named)
+        self.rows = []
         self.scope.locals[index_name] = index
         try:
-            _, _, out = apply_layer(template, shape, self.algebra, self.scope, self.convention)
+            out_shape, _ = self.call(template, shape, ())
+            rows = self.rows
         finally:
             del self.scope.locals[index_name]
-        return tuple(out.shape), out.count
+            self.rows, self.named = saved_rows, saved_names
+        add = self.algebra.add_all
+        count = Count(
+            weights=add(row.weights for row in rows),
+            biases=add(row.biases for row in rows),
+            non_trainable=add(row.non_trainable for row in rows),
+            factors=rows[0].count.factors if len(rows) == 1 else (),
+        )
+        return out_shape, count
 
     def summed(self, template, index_name, lower, upper, shape, repeats, node):
         algebra = self.algebra
@@ -312,7 +414,7 @@ class _Walk:
             source = f"{ast.unparse_call(second)} -> ... -> {self.text(node.last.span)}"
         self.rows.append(
             LayerResult(
-                kind=lookup(template.name).name,
+                kind=self.kind_name(template),
                 source=source,
                 span=node.span,
                 input_shape=step_input,
@@ -354,6 +456,21 @@ class _Walk:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _definitions(network: ast.Network, walk) -> dict[str, ast.Definition]:
+    """The network's definitions by name; each may use only those before it."""
+    definitions: dict[str, ast.Definition] = {}
+    for definition in network.definitions:
+        if definition.name in definitions:
+            raise walk.error(f"'{definition.name}' is defined twice", definition.name_span)
+        if lookup(definition.name) is not None:
+            raise walk.error(
+                f"'{definition.name}' is already a layer; choose another name",
+                definition.name_span,
+            )
+        definitions[definition.name] = definition
+    return definitions
 
 
 def _is_input(node: ast.Call) -> bool:

@@ -86,6 +86,8 @@ def working(count) -> str:
     elif count.weights != 0:
         note = f" ({count.note})" if count.note else ""
         parts.append(f"{_term(count.weights)} weights{note}")
+    elif count.note:
+        parts.append(f"weights {count.note}")
     if count.biases != 0:
         parts.append(f"+ {_term(count.biases)} biases" if parts else f"{_term(count.biases)} biases")
     if count.non_trainable != 0:

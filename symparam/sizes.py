@@ -56,6 +56,7 @@ class Scope:
     used: set[str] = field(default_factory=set)  # names of `sizes` that were looked up
     highest_index: dict[str, int] = field(default_factory=dict)  # per bound sequence
     open_sequences: set[str] = field(default_factory=set)  # bound, used with a symbolic index
+    layer_names: frozenset = frozenset()  # names that are layers, so no sizes
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)
@@ -270,6 +271,8 @@ def _ref_value(ref: ast.Ref, algebra, scope: Scope):
         if ref.stem in sizes.scalars:
             scope.used.add(ref.stem)
             return algebra.number(sizes.scalars[ref.stem])
+        if ref.stem in scope.layer_names:
+            raise scope.error(f"expected a size here, not the layer '{ref.stem}'", ref.span)
         if ref.stem in sizes.sequences:
             count = len(sizes.sequences[ref.stem])
             raise scope.error(

@@ -38,6 +38,7 @@ class Count:
     factors: tuple[tuple[str, Any], ...] = ()
     note: str = ""  # how the weights are made up, when no product says it
     non_trainable_note: str = ""  # what the non-trainable ones are
+    matrix: tuple = ()  # the weight matrix's shape, for tie= (embedding, dense)
 
     @property
     def trainable(self):
@@ -180,6 +181,28 @@ class Padding(Param):
 
 
 @dataclass(frozen=True)
+class Stage(Param):
+    """A chain of layers as an argument: residual(dense(4*d) -> relu -> dense(d))."""
+
+    def convert(self, value, call):
+        from ..syntax import to_stage  # the same rules as a chain at the top
+
+        if isinstance(value, (ast.Text, ast.Tuple)):
+            raise call.error_at(f"{self.name} must be a layer or a chain of layers", value)
+        return to_stage(value, call.scope.source)
+
+
+@dataclass(frozen=True)
+class Word(Param):
+    """A name, such as the layer a tie= refers to."""
+
+    def convert(self, value, call):
+        if not isinstance(value, ast.Ref):
+            raise call.error_at(f"{self.name} must be a name", value)
+        return value.span.text(call.scope.source) if value.span.line else value.stem
+
+
+@dataclass(frozen=True)
 class ByConvention:
     """A default that differs between Keras and PyTorch."""
 
@@ -247,16 +270,55 @@ class LayerCall:
 
     `call["units"]` is the parameter's value, checked and converted."""
 
-    def __init__(self, kind: LayerKind, node: ast.Call, algebra, scope: Scope, convention: str):
+    def __init__(
+        self, kind: LayerKind, node: ast.Call, algebra, scope: Scope, convention: str,
+        context=None, repeats: tuple = (),
+    ):
         self.kind = kind
         self.node = node
         self.algebra = algebra
         self.scope = scope
         self.convention = convention
+        self.context = context  # the walk: runs inner chains, knows named layers
+        self.repeats = repeats
+        self.inner_totals: list = []  # what inner chains (residual(...), moe(...)) add
         self.values = self._bind()
 
     def __getitem__(self, name: str):
         return self.values[name]
+
+    # structure: layers holding chains of layers
+    def run(self, stage, shape, times=None):
+        """Count an inner chain (its rows join the result) and give its output shape.
+        With `times`, the chain counts that many times, as moe's experts do."""
+        repeats = self.repeats if times is None else self.repeats + (times,)
+        out, totals = self.context.stage(stage, shape, repeats)
+        total = self.algebra.add_all(totals)
+        self.inner_totals.append(total if times is None else times * total)
+        return out
+
+    def same_shape(self, a, b) -> bool:
+        return len(a) == len(b) and all(self.algebra.equal(x, y) for x, y in zip(a, b))
+
+    def tie(self, name: str, matrix: tuple):
+        """Share the weight matrix of the layer named `name` (`... as name`); its shape
+        must be `matrix` or its transpose. The shared weights are counted there, once."""
+        named = self.context.named_matrix(name, self.values_span("tie"))
+        if named is None:
+            raise self.error_at(f"the layer '{name}' has no weight matrix to share", self._given("tie"))
+        if not (self.same_shape(named, matrix) or self.same_shape(named, matrix[::-1])):
+            raise self.error_at(
+                f"cannot tie to '{name}': its weights are {_matrix(named)}, "
+                f"this layer's would be {_matrix(matrix)}",
+                self._given("tie"),
+            )
+
+    def _given(self, name: str):
+        return next((kw.value for kw in self.node.keywords if kw.name == name), None)
+
+    def values_span(self, name: str) -> ast.Span:
+        value = self._given(name)
+        return getattr(value, "span", None) or self.node.span
 
     @property
     def label(self) -> str:
@@ -341,14 +403,21 @@ class LayerCall:
         return values
 
 
-def apply_layer(node: ast.Call, shape: Shape, algebra, scope: Scope, convention: str):
+def _matrix(shape) -> str:
+    return " × ".join(str(extent) for extent in shape)
+
+
+def apply_layer(
+    node: ast.Call, shape: Shape, algebra, scope: Scope, convention: str,
+    context=None, repeats: tuple = (), other_names=(),
+):
     """Run one layer: its kind, its checked arguments, its count and output shape."""
     kind = lookup(node.name)
     if kind is None:
         raise SymparamError(
-            f"unknown layer '{node.name}'" + did_you_mean(node.name, all_names()),
+            f"unknown layer '{node.name}'" + did_you_mean(node.name, [*all_names(), *other_names]),
             node.name_span,
             scope.source,
         )
-    call = LayerCall(kind, node, algebra, scope, convention)
+    call = LayerCall(kind, node, algebra, scope, convention, context, repeats)
     return kind, call, kind.apply(call, shape)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Choice, Count, Flag, Output, Rate, Real, Size, layer
+from .base import Choice, Count, Flag, Output, Rate, Real, Size, Word, layer
 
 # Activations have no parameters; each is listed with its Keras and PyTorch class names.
 ACTIVATIONS = {
@@ -60,15 +60,22 @@ def input_layer(call, shape):
         Size("units", aliases=("out_features",), describe="the number of units"),
         Flag("bias", True, aliases=("use_bias",)),
         ACTIVATION,
+        Word("tie", None),
     ),
 )
 def dense(call, shape):
-    """inputs × units weights + units biases, acting on the last axis."""
+    """inputs × units weights + units biases, acting on the last axis.
+    With tie=NAME the weights are those of the layer named NAME, counted there."""
     inputs, units = shape[-1], call["units"]
+    tied = call["tie"] is not None
+    if tied:
+        call.tie(call["tie"], (inputs, units))
     count = Count(
-        weights=inputs * units,
+        weights=0 if tied else inputs * units,
         biases=units if call["bias"] else 0,
-        factors=(("inputs", inputs), ("outputs", units)),
+        factors=() if tied else (("inputs", inputs), ("outputs", units)),
+        note=f"shared with {call['tie']}, counted there" if tied else "",
+        matrix=(inputs, units),
     )
     return Output(shape[:-1] + (units,), count)
 

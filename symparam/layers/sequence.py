@@ -1,0 +1,167 @@
+"""Sequence layers: embeddings, recurrent layers and attention. Inputs are (T, features)."""
+
+from __future__ import annotations
+
+from ..sizes import is_number
+from .base import ByConvention, Count, Flag, Output, Real, Size, Word, layer
+from .spatial import format_shape
+
+
+@layer(
+    "embedding",
+    aliases=("Embedding",),
+    params=(
+        Size("vocab", aliases=("input_dim", "num_embeddings"), describe="the vocabulary size"),
+        Size("dim", aliases=("output_dim", "embedding_dim"), describe="the embedding size"),
+        Word("tie", None),
+    ),
+)
+def embedding(call, shape):
+    """A vocab × dim table: token ids (T) -> vectors (T, dim)."""
+    vocab, dim = call["vocab"], call["dim"]
+    weights = vocab * dim
+    if call["tie"]:
+        call.tie(call["tie"], (vocab, dim))
+        weights = 0
+    count = Count(
+        weights=weights,
+        factors=(("tokens", vocab), ("dimensions", dim)) if weights != 0 else (),
+        note=f"shared with {call['tie']}, counted there" if weights == 0 else "",
+        matrix=(vocab, dim),
+    )
+    return Output(tuple(shape) + (dim,), count)
+
+
+@layer("select", aliases=("take",), params=(Size("index", 0, aliases=("position",)),))
+def select(call, shape):
+    """One position of the first axis, e.g. BERT's [CLS] token: (T, d) -> (d)."""
+    if len(shape) < 2:
+        raise call.error(f"needs an input with a sequence axis, got {format_shape(shape)}")
+    index = call["index"]
+    if is_number(index) and is_number(shape[0]) and index >= shape[0]:
+        raise call.error(f"index {index} is past the {shape[0]} positions")
+    return Output(tuple(shape[1:]))
+
+
+# ------------------------------------------------------------------ recurrent layers
+
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
+
+
+def _recurrent_params(name: str):
+    params = [
+        Size("units", aliases=("hidden_size",), describe="the number of units"),
+        Flag("bias", True, aliases=("use_bias",)),
+        Flag("bidirectional", False),
+        Size("layers", 1, aliases=("num_layers",)),
+        # Keras returns the last output unless asked; PyTorch always returns them all.
+        Flag("return_sequences", ByConvention(keras=False, torch=True)),
+        Real("dropout", None),
+    ]
+    if name == "lstm":
+        params.append(Size("proj", None, aliases=("proj_size",)))
+    if name == "gru":
+        params.append(Flag("reset_after", True))
+    return tuple(params)
+
+
+def _layer_count(call, gates: int, inputs, units, proj):
+    """One direction of one layer: (weights, biases)."""
+    recurrent = proj if proj is not None else units
+    weights = gates * units * (inputs + recurrent)
+    if proj is not None:
+        weights = weights + proj * units  # PyTorch's projection W_hr
+    if not call["bias"]:
+        return weights, 0
+    if call.convention == "torch":
+        return weights, 2 * gates * units  # b_ih and b_hh
+    reset_after = call.values.get("reset_after", False)
+    return weights, (2 if reset_after else 1) * gates * units
+
+
+def _recurrent(name: str):
+    gates = GATES[name]
+
+    def apply(call, shape):
+        """Keras: SimpleRNN u(i+u+1), LSTM 4u(i+u+1), GRU 3u(i+u+2) (reset_after).
+        PyTorch: gates·(h·i + h·h + 2h); stacked layers take h·directions inputs."""
+        if len(shape) != 2:
+            raise call.error(f"needs an input (time steps, features), got {format_shape(shape)}")
+        steps, inputs = shape
+        units, proj = call["units"], call.values.get("proj")
+        if proj is not None and call.convention == "keras":
+            raise call.error("proj (PyTorch's proj_size) needs --convention torch")
+        if proj is not None and is_number(proj) and is_number(units) and proj >= units:
+            raise call.error(f"proj={proj} must be smaller than units={units}")
+        directions = 2 if call["bidirectional"] else 1
+        outputs = proj if proj is not None else units
+        weights = biases = 0
+        layer_inputs = inputs
+        for _ in range(_layers(call)):
+            w, b = _layer_count(call, gates, layer_inputs, units, proj)
+            weights, biases = weights + directions * w, biases + directions * b
+            layer_inputs = directions * outputs
+        features = directions * outputs
+        out = (steps, features) if call["return_sequences"] else (features,)
+        note = f"{gates} gate{'s' if gates > 1 else ''} × {units} units"
+        return Output(out, Count(weights=weights, biases=biases, note=note))
+
+    return apply
+
+
+def _layers(call) -> int:
+    layers = call["layers"]
+    if not is_number(layers):
+        raise call.error("layers must be a number (each stacked layer has its own input size)")
+    return int(layers)
+
+
+for _name, _aliases in (
+    ("simple_rnn", ("SimpleRNN", "RNN")),
+    ("lstm", ("LSTM",)),
+    ("gru", ("GRU",)),
+):
+    layer(_name, aliases=_aliases, params=_recurrent_params(_name))(_recurrent(_name))
+
+
+# ------------------------------------------------------------------ attention
+
+
+@layer(
+    "attention",
+    aliases=("MultiHeadAttention", "MultiheadAttention", "multi_head_attention"),
+    params=(
+        Size("heads", aliases=("num_heads",), describe="the number of heads"),
+        Size("key_dim", None, aliases=("head_dim",)),
+        Size("value_dim", None),
+        Size("out", None, aliases=("output_dim",)),
+        Size("kv_heads", None, aliases=("num_kv_heads", "num_key_value_heads")),
+        Flag("bias", True, aliases=("use_bias",)),
+        Real("dropout", None),
+    ),
+)
+def attention(call, shape):
+    """Self-attention over (T, D): query, key, value and output projections.
+    Defaults as Keras MultiHeadAttention and PyTorch nn.MultiheadAttention: 4D² + 4D."""
+    if len(shape) < 2:
+        raise call.error(f"needs an input (time steps, features), got {format_shape(shape)}")
+    model = shape[-1]
+    heads, kv_heads = call["heads"], call["kv_heads"] or call["heads"]
+    key_dim = call["key_dim"]
+    if key_dim is None:
+        if is_number(model) and is_number(heads) and model % heads:
+            raise call.error(f"heads={heads} does not divide the {model} features; give key_dim")
+        key_dim = call.algebra.divide(model, heads)
+    value_dim = call["value_dim"] or key_dim
+    out = call["out"] or model
+    if is_number(heads) and is_number(kv_heads) and heads % kv_heads:
+        raise call.error(f"kv_heads={kv_heads} does not divide heads={heads}")
+    projections = (
+        heads * key_dim,  # query
+        kv_heads * key_dim,  # key
+        kv_heads * value_dim,  # value
+    )
+    weights = sum((model * width for width in projections), heads * value_dim * out)
+    biases = sum(projections, out) if call["bias"] else 0
+    note = "query, key, value and output projections"
+    return Output(tuple(shape[:-1]) + (out,), Count(weights=weights, biases=biases, note=note))

@@ -1,0 +1,79 @@
+"""Layers made of chains: residual connections, parallel branches, mixtures of experts.
+
+Their inner layers are counted as rows of their own (call.run); these definitions only
+say how the branches meet and what they add themselves (moe's router).
+"""
+
+from __future__ import annotations
+
+from .base import Choice, Count, Output, Size, Stage, layer
+from .spatial import format_shape
+
+
+@layer(
+    "residual",
+    aliases=("Residual", "skip"),
+    params=(Stage("body"), Stage("shortcut", None, aliases=("projection",))),
+)
+def residual(call, shape):
+    """body(x) + x, or body(x) + shortcut(x); the two shapes must match."""
+    out = call.run(call["body"], shape)
+    skip = call.run(call["shortcut"], shape) if call["shortcut"] is not None else shape
+    if not call.same_shape(out, skip):
+        what = "the shortcut gives" if call["shortcut"] is not None else "its input is"
+        raise call.error(
+            f"cannot add the branch's output {format_shape(out)} to the skip connection: "
+            f"{what} {format_shape(skip)}; give a projection with shortcut=..."
+        )
+    return Output(out)
+
+
+@layer(
+    "parallel",
+    aliases=("Parallel", "branches"),
+    params=(Choice("merge", "concat", choices=("add", "concat", "multiply", "average", "maximum")),),
+    varargs=Stage("branches"),
+)
+def parallel(call, shape):
+    """Branches fed the same input, merged by add, multiply, average, maximum (shapes
+    must match) or concat (along the last axis)."""
+    branches = call["branches"]
+    if len(branches) < 2:
+        raise call.error("needs at least two branches, e.g. parallel(dense(f), dense(f), merge=add)")
+    outs = [call.run(branch, shape) for branch in branches]
+    if call["merge"] != "concat":
+        for out in outs[1:]:
+            if not call.same_shape(out, outs[0]):
+                raise call.error(
+                    f"merge={call['merge']} needs branches of one shape, got "
+                    + " and ".join(format_shape(o) for o in outs)
+                )
+        return Output(outs[0])
+    for out in outs[1:]:
+        if not call.same_shape(out[:-1], outs[0][:-1]):
+            raise call.error(
+                "merge=concat needs branches that differ only in the last axis, got "
+                + " and ".join(format_shape(o) for o in outs)
+            )
+    last = outs[0][-1]
+    for out in outs[1:]:
+        last = last + out[-1]
+    return Output(tuple(outs[0][:-1]) + (last,))
+
+
+@layer(
+    "moe",
+    aliases=("mixture_of_experts", "MoE"),
+    params=(
+        Size("experts", aliases=("num_experts",), describe="the number of experts"),
+        Stage("expert"),
+        Size("top_k", None),
+    ),
+)
+def moe(call, shape):
+    """experts × the expert chain's parameters + a router of D·experts weights (no bias)."""
+    experts = call["experts"]
+    out = call.run(call["expert"], shape, times=experts)
+    router = shape[-1] * experts
+    count = Count(weights=router, factors=(("inputs", shape[-1]), ("experts (router)", experts)))
+    return Output(out, count)
