@@ -89,10 +89,10 @@ CALLS = {
         22,
     ),
     "too_many_positional": (
-        "in(784) -> dense(16, true, relu, 4)",
-        r"dense\(16, true, relu, 4\): takes at most 3 positional arguments",
+        "in(784) -> dense(16, true, relu)",
+        r"dense\(16, true, relu\): takes at most 2 positional arguments \(units, bias\), got 3",
         1,
-        34,
+        28,
     ),
     "missing_required": ("in(784) -> dense()", r"dense\(\): missing .*'units'", 1, 12),
 }

@@ -64,6 +64,7 @@ class Param:
     default: Any = REQUIRED
     aliases: tuple[str, ...] = ()
     describe: str = ""  # words for "missing ..." messages
+    keyword_only: bool = False  # activation=, tie=: never by position
 
     def convert(self, value, call: "LayerCall"):
         raise NotImplementedError
@@ -362,15 +363,16 @@ class LayerCall:
         node = self.node
         # A kind with varargs takes all positional values there, its others by keyword.
         positional = () if varargs else node.args
-        if len(positional) > len(params):
-            extra = node.args[len(params)]
-            expected = ", ".join(p.name for p in params) or "no arguments"
+        by_position = [p for p in params if not p.keyword_only]
+        if len(positional) > len(by_position):
+            extra = node.args[len(by_position)]
+            expected = ", ".join(p.name for p in by_position) or "no arguments"
             raise self.error_at(
-                f"takes at most {len(params)} positional argument"
-                f"{'s' if len(params) != 1 else ''} ({expected}), got {len(node.args)}",
+                f"takes at most {len(by_position)} positional argument"
+                f"{'s' if len(by_position) != 1 else ''} ({expected}), got {len(node.args)}",
                 extra,
             )
-        given: dict[str, Any] = {p.name: value for p, value in zip(params, positional)}
+        given: dict[str, Any] = {p.name: value for p, value in zip(by_position, positional)}
         by_name = {key: p for p in params for key in (p.name, *p.aliases)}
         for keyword in node.keywords:
             param = by_name.get(keyword.name)

@@ -32,6 +32,7 @@ ACTIVATIONS = {
 ACTIVATION = Choice(
     "activation",
     "none",
+    keyword_only=True,
     choices=("none", "linear", *ACTIVATIONS, *(a for names in ACTIVATIONS.values() for a in names)),
 )
 
@@ -60,7 +61,7 @@ def input_layer(call, shape):
         Size("units", aliases=("out_features",), describe="the number of units"),
         Flag("bias", True, aliases=("use_bias",)),
         ACTIVATION,
-        Word("tie", None),
+        Word("tie", None, keyword_only=True),
     ),
 )
 def dense(call, shape):

@@ -13,7 +13,7 @@ from .spatial import format_shape
     params=(
         Size("vocab", aliases=("input_dim", "num_embeddings"), describe="the vocabulary size"),
         Size("dim", aliases=("output_dim", "embedding_dim"), describe="the embedding size"),
-        Word("tie", None),
+        Word("tie", None, keyword_only=True),
     ),
 )
 def embedding(call, shape):
