@@ -79,6 +79,14 @@ class Size(Param):
 
 
 @dataclass(frozen=True)
+class Index(Param):
+    """A whole number from 0: a position."""
+
+    def convert(self, value, call):
+        return call.size(self.name, value, 0)
+
+
+@dataclass(frozen=True)
 class Flag(Param):
     """true or false."""
 

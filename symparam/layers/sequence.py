@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..sizes import is_number
-from .base import ByConvention, Count, Flag, Output, Real, Size, Word, layer
+from .base import ByConvention, Count, Flag, Index, Output, Real, Size, Word, layer
 from .spatial import format_shape
 
 
@@ -32,7 +32,7 @@ def embedding(call, shape):
     return Output(tuple(shape) + (dim,), count)
 
 
-@layer("select", aliases=("take",), params=(Size("index", 0, aliases=("position",)),))
+@layer("select", aliases=("take",), params=(Index("index", 0, aliases=("position",)),))
 def select(call, shape):
     """One position of the first axis, e.g. BERT's [CLS] token: (T, d) -> (d)."""
     if len(shape) < 2:
