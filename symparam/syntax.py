@@ -114,6 +114,8 @@ def _syntax_error(error: UnexpectedInput, text: str) -> SymparamError:
         span = ast.Span(token.line, token.column, token.start_pos, token.end_pos)
         found = repr(str(token))
     expected = _acceptable(error)
+    if "_SEMICOLON" in expected and token.type in ("NAME", "_LET"):
+        return SymparamError(f"missing ';' at the end of the definition, before {found}", span, text)
     if "_ARROW" in expected and token.type in ("NAME", "_LPAR"):
         return SymparamError(f"missing '->' before {found}", span, text)
     return SymparamError(f"unexpected {found}; expected {_expected(expected)}", span, text)
