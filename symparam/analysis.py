@@ -15,6 +15,7 @@ from typing import Any
 from . import ast
 from .errors import SymparamError, did_you_mean
 from .layers import Count, apply_layer, lookup
+from .layers.base import Group
 from .layers.base import all_names
 from .sizes import Concrete, NeedsSymbols, Scope, Sizes, Symbolic, evaluate, is_integer, is_number, show
 
@@ -45,9 +46,18 @@ class LayerResult:
     input_shape: tuple
     output_shape: tuple
     count: Count  # one instance; for a Σ row, the sums
-    repeats: tuple = ()  # the counts of the enclosing repetitions, outermost first
+    groups: tuple[Group, ...] = ()  # what encloses it: repetitions, definition calls
     summation: Summation | None = None
-    context: tuple[str, ...] = ()  # the definitions called to reach it, outermost first
+
+    @property
+    def repeats(self) -> tuple:
+        """The counts of the enclosing repetitions (and moe's experts), outermost first."""
+        return tuple(group.count for group in self.groups if group.count is not None)
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        """The definition calls that lead to this layer, outermost first."""
+        return tuple(group.source for group in self.groups if group.kind == "call")
 
     @property
     def line(self) -> int:
@@ -119,7 +129,6 @@ class _Walk:
         self.names = {ref.stem for ref in ast.walk_refs(network)}
         self.definitions = _definitions(network, self)
         self.active: list[str] = []  # definitions being expanded, to refuse recursion
-        self.context: list[str] = []
         self.named: dict[str, tuple | None] = {}  # `as NAME`: the layer's weight matrix
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
@@ -162,35 +171,35 @@ class _Walk:
         _, _, out = apply_layer(stage, (), self.algebra, self.scope, self.convention)
         return tuple(out.shape)
 
-    def stages(self, stages, shape, repeats):
+    def stages(self, stages, shape, groups):
         totals = []
         for stage in stages:
-            shape, stage_totals = self.stage(stage, shape, repeats)
+            shape, stage_totals = self.stage(stage, shape, groups)
             totals.extend(stage_totals)
         return shape, totals
 
-    def stage(self, stage, shape, repeats):
+    def stage(self, stage, shape, groups):
         if isinstance(stage, ast.Call):
-            return self.call(stage, shape, repeats)
+            return self.call(stage, shape, groups)
         if isinstance(stage, ast.Chain):
-            return self.stages(stage.stages, shape, repeats)
+            return self.stages(stage.stages, shape, groups)
         if isinstance(stage, ast.Repeat):
-            return self.repeat(stage, shape, repeats)
+            return self.repeat(stage, shape, groups)
         if isinstance(stage, ast.Ellipsis):
-            return self.ellipsis(stage, shape, repeats)
+            return self.ellipsis(stage, shape, groups)
         if isinstance(stage, ast.Named):
-            return self.named_stage(stage, shape, repeats)
+            return self.named_stage(stage, shape, groups)
         raise TypeError(f"not a stage: {stage!r}")
 
-    def call(self, node: ast.Call, shape, repeats, source: str | None = None):
+    def call(self, node: ast.Call, shape, groups, source: str | None = None):
         if _is_input(node):
             raise self.error("in(...) can only start a network", node.span)
         if node.name in self.definitions:
-            return self.invoke(self.definitions[node.name], node, shape, repeats)
+            return self.invoke(self.definitions[node.name], node, shape, groups)
         first_inner = len(self.rows)
         kind, layer_call, out = apply_layer(
             node, shape, self.algebra, self.scope, self.convention,
-            context=self, repeats=repeats, other_names=self.definitions,
+            context=self, groups=groups, other_names=self.definitions,
         )
         row = LayerResult(
             kind=kind.name,
@@ -199,8 +208,7 @@ class _Walk:
             input_shape=shape,
             output_shape=tuple(out.shape),
             count=out.count,
-            repeats=repeats,
-            context=tuple(self.context),
+            groups=groups,
         )
         # A layer holding others (residual, parallel) shows no row of its own unless it
         # has parameters of its own (moe's router); its inner layers have theirs.
@@ -210,7 +218,7 @@ class _Walk:
 
     # -------------------------------------------------------------- definitions and names
 
-    def invoke(self, definition: ast.Definition, node: ast.Call, shape, repeats):
+    def invoke(self, definition: ast.Definition, node: ast.Call, shape, groups):
         """A call of `let name(params) = body`: the body with the parameters bound."""
         if definition.name in self.active:
             raise self.error(f"'{definition.name}' is defined in terms of itself", node.span)
@@ -218,13 +226,12 @@ class _Walk:
         saved = self.scope.locals
         self.scope.locals = values
         self.active.append(definition.name)
-        self.context.append(self.text(node.span) or ast.unparse_call(node))
+        group = Group("call", self.text(node.span) or ast.unparse_call(node), node.span)
         try:
-            return self.stage(definition.body, shape, repeats)
+            return self.stage(definition.body, shape, groups + (group,))
         finally:
             self.scope.locals = saved
             self.active.pop()
-            self.context.pop()
 
     def definition_arguments(self, definition: ast.Definition, node: ast.Call) -> dict:
         params = definition.params
@@ -254,11 +261,11 @@ class _Walk:
             )
         return {name: evaluate(given[name], self.algebra, self.scope) for name in params}
 
-    def named_stage(self, node: ast.Named, shape, repeats):
+    def named_stage(self, node: ast.Named, shape, groups):
         if node.name in self.named:
             raise self.error(f"the name '{node.name}' is given to two layers", node.name_span)
         first = len(self.rows)
-        shape, totals = self.stage(node.inner, shape, repeats)
+        shape, totals = self.stage(node.inner, shape, groups)
         matrices = [row.count.matrix for row in self.rows[first:] if row.count.matrix]
         self.named[node.name] = matrices[-1] if matrices else None
         return shape, totals
@@ -275,10 +282,11 @@ class _Walk:
 
     # -------------------------------------------------------------- repetition
 
-    def repeat(self, node: ast.Repeat, shape, repeats):
+    def repeat(self, node: ast.Repeat, shape, groups):
         count = evaluate(node.count, self.algebra, self.scope)
         _check_positive(self, count, "a repetition count", node.count)
-        body_shape, body_totals = self.stage(node.body, shape, repeats + (count,))
+        group = Group("repeat", self.text(node.span), node.span, count)
+        body_shape, body_totals = self.stage(node.body, shape, groups + (group,))
         if not self.same_shape(body_shape, shape):
             raise self.error(
                 f"a repeated chain must keep its input shape, but this one maps "
@@ -293,11 +301,11 @@ class _Walk:
 
     # -------------------------------------------------------------- ellipsis
 
-    def ellipsis(self, node: ast.Ellipsis, shape, repeats):
+    def ellipsis(self, node: ast.Ellipsis, shape, groups):
         first, last = node.first, node.last
         for end in (first, last):
             if self.kind_name(end) is None:
-                self.call(end, shape, repeats)  # raises "unknown layer", with did-you-mean
+                self.call(end, shape, groups)  # raises "unknown layer", with did-you-mean
         if self.kind_name(first) != self.kind_name(last):
             raise self.error(
                 f"an ellipsis joins layers of one kind, not '{first.name}' and '{last.name}'",
@@ -324,9 +332,9 @@ class _Walk:
                     f"this ellipsis runs backwards, from index {lower} down to {upper}", node.span
                 )
             return self.unrolled(
-                template, index_name, int(lower), int(upper), shape, repeats, node, pairs
+                template, index_name, int(lower), int(upper), shape, groups, node, pairs
             )
-        return self.summed(template, index_name, lower, upper, shape, repeats, node)
+        return self.summed(template, index_name, lower, upper, shape, groups, node)
 
     def kind_name(self, node: ast.Call) -> str | None:
         """The canonical name of a layer kind, or a definition's name."""
@@ -341,7 +349,7 @@ class _Walk:
             raise self.error(f"an index must be a whole number, got {show(value)}", ref.span)
         return value
 
-    def unrolled(self, template, index_name, lower, upper, shape, repeats, node, pairs):
+    def unrolled(self, template, index_name, lower, upper, shape, groups, node, pairs):
         # Messages about the first and last layers point at their ends of the ellipsis.
         at_first = {left.span: left.span for left, _ in pairs}
         at_last = {left.span: right.span for left, right in pairs}
@@ -353,7 +361,7 @@ class _Walk:
                 call = _instantiate(template, index_name, index, node.last.span, at_last)
             else:
                 call = _instantiate(template, index_name, index, node.span)
-            shape, stage_totals = self.call(call, shape, repeats, source=ast.unparse_call(call))
+            shape, stage_totals = self.call(call, shape, groups, source=ast.unparse_call(call))
             totals.extend(stage_totals)
         return shape, totals
 
@@ -377,7 +385,7 @@ class _Walk:
         )
         return out_shape, count
 
-    def summed(self, template, index_name, lower, upper, shape, repeats, node):
+    def summed(self, template, index_name, lower, upper, shape, groups, node):
         algebra = self.algebra
         i = algebra.index_symbol(index_name)
 
@@ -399,7 +407,7 @@ class _Walk:
         else:
             # The layer before the ellipsis does not fit the pattern: count the first
             # layer on its own, then sum from the second.
-            _, first_totals = self.call(node.first, shape, repeats)
+            _, first_totals = self.call(node.first, shape, groups)
             totals.extend(first_totals)
             start = lower + 1
         summed = Count(
@@ -420,7 +428,7 @@ class _Walk:
                 input_shape=step_input,
                 output_shape=out_shape,
                 count=summed,
-                repeats=repeats,
+                groups=groups,
                 summation=Summation(i, start, upper, step, step_input, step_output),
             )
         )

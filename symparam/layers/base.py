@@ -50,6 +50,18 @@ class Count:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Something that encloses layers: a repetition (`* count`), a definition's call,
+    or a layer holding chains (residual, moe). `count` multiplies what it encloses
+    (None: once; moe's experts: their number)."""
+
+    kind: str  # "repeat", "call" or "layer"
+    source: str
+    span: ast.Span
+    count: Any = None
+
+
+@dataclass(frozen=True)
 class Output:
     shape: Shape
     count: Count = Count()
@@ -281,7 +293,7 @@ class LayerCall:
 
     def __init__(
         self, kind: LayerKind, node: ast.Call, algebra, scope: Scope, convention: str,
-        context=None, repeats: tuple = (),
+        context=None, groups: tuple = (),
     ):
         self.kind = kind
         self.node = node
@@ -289,7 +301,7 @@ class LayerCall:
         self.scope = scope
         self.convention = convention
         self.context = context  # the walk: runs inner chains, knows named layers
-        self.repeats = repeats
+        self.groups = groups
         self.inner_totals: list = []  # what inner chains (residual(...), moe(...)) add
         self.values = self._bind()
 
@@ -300,8 +312,9 @@ class LayerCall:
     def run(self, stage, shape, times=None):
         """Count an inner chain (its rows join the result) and give its output shape.
         With `times`, the chain counts that many times, as moe's experts do."""
-        repeats = self.repeats if times is None else self.repeats + (times,)
-        out, totals = self.context.stage(stage, shape, repeats)
+        # Inner layers are grouped under this one (so a summary can fold them into it).
+        groups = self.groups + (Group("layer", self.label, self.node.span, times),)
+        out, totals = self.context.stage(stage, shape, groups)
         total = self.algebra.add_all(totals)
         self.inner_totals.append(total if times is None else times * total)
         return out
@@ -419,7 +432,7 @@ def _matrix(shape) -> str:
 
 def apply_layer(
     node: ast.Call, shape: Shape, algebra, scope: Scope, convention: str,
-    context=None, repeats: tuple = (), other_names=(),
+    context=None, groups: tuple = (), other_names=(),
 ):
     """Run one layer: its kind, its checked arguments, its count and output shape."""
     kind = lookup(node.name)
@@ -429,5 +442,5 @@ def apply_layer(
             node.name_span,
             scope.source,
         )
-    call = LayerCall(kind, node, algebra, scope, convention, context, repeats)
+    call = LayerCall(kind, node, algebra, scope, convention, context, groups)
     return kind, call, kind.apply(call, shape)
