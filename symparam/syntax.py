@@ -344,6 +344,8 @@ def to_stage(value, source: str = ""):
             return ast.Repeat(to_stage(value.left, source), value.right, value.span)
         if right and not left:
             return ast.Repeat(to_stage(value.right, source), value.left, value.span)
+        if not (left or right) and isinstance(value.left, ast.Ref):
+            return ast.Repeat(to_stage(value.left, source), value.right, value.span)  # relu * 2
     if is_stage(value):
         raise SymparamError(
             "layers combine with '->' and repeat with '* count'; this mixes them otherwise",
