@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .analysis import LayerResult, format_shape
+from .working import working
 
 
 def is_concrete(value) -> bool:
@@ -39,10 +40,19 @@ def latex(value) -> str:
 
 
 def to_json(network) -> str:
+    return dumps(json_document(network))
+
+
+def dumps(document: dict) -> str:
     import json
 
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def json_document(network) -> dict:
+    """The count as JSON: the keys every command's JSON starts with."""
     analysis = network.analysis
-    document = {
+    return {
         "expression": network.expression,
         "convention": network.convention,
         "total": json_value(analysis.total),
@@ -55,7 +65,6 @@ def to_json(network) -> str:
         "output_shape": [json_value(extent) for extent in analysis.output_shape],
         "layers": [_layer_json(row) for row in analysis.rows],
     }
-    return json.dumps(document, indent=2)
 
 
 def _layer_json(row: LayerResult) -> dict:
@@ -75,31 +84,6 @@ def _layer_json(row: LayerResult) -> dict:
 
 
 # ------------------------------------------------------------------ the working
-
-
-def working(count) -> str:
-    """'2 inputs × 3 outputs = 6 weights, + 3 biases = 9 params', as the seeds write it."""
-    parts = []
-    if count.factors:
-        product = " × ".join(f"{_term(value)} {label}" for label, value in count.factors)
-        parts.append(f"{product} = {_term(count.weights)} weights")
-    elif count.weights != 0:
-        note = f" ({count.note})" if count.note else ""
-        parts.append(f"{_term(count.weights)} weights{note}")
-    elif count.note:
-        parts.append(f"weights {count.note}")
-    if count.biases != 0:
-        parts.append(f"+ {_term(count.biases)} biases" if parts else f"{_term(count.biases)} biases")
-    if count.non_trainable != 0:
-        note = f" ({count.non_trainable_note})" if count.non_trainable_note else ""
-        parts.append(f"+ {_term(count.non_trainable)} non-trainable{note}")
-    if not parts:
-        return "no parameters"
-    return ", ".join(parts) + f" = {_term(count.params)} params"
-
-
-def _term(value) -> str:
-    return str(value)
 
 
 def breakdown(network) -> str:
@@ -124,7 +108,7 @@ def _row_line(row: LayerResult):
         s = row.summation
         work = (
             f"for {s.index} = {s.lower} ... {s.upper}: {working(s.step)}; "
-            f"in all {_term(row.count.params)} params"
+            f"in all {str(row.count.params)} params"
         )
     else:
         work = working(row.count)
@@ -140,11 +124,11 @@ def _atomic(value) -> bool:
 
 def _total_line(analysis) -> str:
     total = analysis.total
-    summary = f"{_term(analysis.weights)} weights + {_term(analysis.biases)} biases"
+    summary = f"{str(analysis.weights)} weights + {str(analysis.biases)} biases"
     if analysis.non_trainable != 0:
-        summary += f" + {_term(analysis.non_trainable)} non-trainable"
+        summary += f" + {str(analysis.non_trainable)} non-trainable"
     contributions = [row.params for row in analysis.rows if row.params != 0]
     if is_concrete(total) and len(contributions) > 1:
         sum_text = " + ".join(str(c) for c in contributions)
         return f"total: {sum_text} = {total} params ({summary})"
-    return f"total: {_term(total)} params ({summary})"
+    return f"total: {str(total)} params ({summary})"

@@ -138,7 +138,7 @@ class SwiGLU(nn.Module):
 
 
 class MoE(nn.Module):
-    """Experts relu MLPs d -> f -> d and a bias-free router; top-k routing adds no parameters."""
+    """`experts` MLPs d -> f -> d and a bias-free router; top-k routing adds no parameters."""
 
     def __init__(self, d, f, experts):
         super().__init__()
@@ -154,7 +154,9 @@ class MoE(nn.Module):
 def encoder(layers=None, **kwargs):
     """nn.TransformerEncoderLayer(512, 8, 2048), or a TransformerEncoder of `layers` of them."""
     layer = nn.TransformerEncoderLayer(512, 8, 2048, batch_first=True, **kwargs)
-    return layer if layers is None else nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+    if layers is None:
+        return layer
+    return nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
 
 
 class BasicBlock(nn.Module):
@@ -181,24 +183,25 @@ def resnet18():
         nn.MaxPool2d(3, 2, 1), *stages, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1000))
 
 
-POST_NORM = ("residual(attention(8)) -> layer_norm"
-             " -> residual(dense(2048) -> relu -> dense(512)) -> layer_norm")
-PRE_NORM = ("residual(layer_norm -> attention(8))"
-            " -> residual(layer_norm -> dense(2048) -> relu -> dense(512))")
+POST_NORM = ("residual(attention({H})) -> layer_norm"
+             " -> residual(dense({F}) -> relu -> dense({d})) -> layer_norm")
+PRE_NORM = ("residual(layer_norm -> attention({H}))"
+            " -> residual(layer_norm -> dense({F}) -> relu -> dense({d}))")
+POST, PRE = (block.format(d=512, H=8, F=2048) for block in (POST_NORM, PRE_NORM))
 SWIGLU = "parallel(dense(160, bias=false) -> silu, dense(160, bias=false), merge=multiply)"
 
 NETWORKS = [
     # (expression, torch model, torch input, published count or None)
-    pytest.param(f"in(10, 512) -> {POST_NORM}", encoder, (10, 512), 3_152_384,
+    pytest.param(f"in(10, 512) -> {POST}", encoder, (10, 512), 3_152_384,
                  id="transformer-encoder-layer"),
-    pytest.param(f"in(10, 512) -> {PRE_NORM}", lambda: encoder(norm_first=True), (10, 512), None,
+    pytest.param(f"in(10, 512) -> {PRE}", lambda: encoder(norm_first=True), (10, 512), None,
                  id="transformer-encoder-layer-norm-first"),
-    pytest.param(f"in(10, 512) -> ({POST_NORM}) * 6", lambda: encoder(6), (10, 512), None,
+    pytest.param(f"in(10, 512) -> ({POST}) * 6", lambda: encoder(6), (10, 512), None,
                  id="transformer-encoder-6-repeated"),
-    pytest.param(f"let enc(H, F) = {POST_NORM.replace('(8)', '(H)').replace('2048', 'F')};\n"
-                 "in(10, 512) -> enc(8, 2048) * 6", lambda: encoder(6), (10, 512), None,
+    pytest.param(f"let post(d, H, F) = {POST_NORM.format(d='d', H='H', F='F')};\n"
+                 "in(10, 512) -> post(512, 8, 2048) * 6", lambda: encoder(6), (10, 512), None,
                  id="transformer-encoder-6-let"),
-    pytest.param(f"let block = {PRE_NORM};\nin(10, 512) -> block * 6",
+    pytest.param(f"let block = {PRE};\nin(10, 512) -> block * 6",  # a definition without sizes
                  lambda: encoder(6, norm_first=True), (10, 512), None,
                  id="transformer-encoder-6-norm-first-let"),
     pytest.param(f"in(10, 64) -> {SWIGLU} -> dense(64, bias=false)", lambda: SwiGLU(64, 160),
@@ -221,7 +224,7 @@ def test_network(text, make, torch_input, published):
 
 
 class PreNormBlock(nn.Module):
-    """GPT-2's block: x + attention(ln(x)), then x + mlp(ln(x)); the causal mask has no parameters."""
+    """GPT-2's block: x + attention(ln(x)), then x + mlp(ln(x)) (a causal mask adds nothing)."""
 
     def __init__(self, d, heads):
         super().__init__()
@@ -276,9 +279,12 @@ def llama(V, T, d, H, K, f, L):  # T: the context; no parameter depends on it
 
 
 class Bert(nn.Module):
+    """BERT: post-norm GELU encoder layers, three embeddings and a pooler on the first token."""
+
     def __init__(self, V, P, S, d, L, H, F, T):  # T token ids of the P positions
         super().__init__()
-        self.word, self.position, self.segment = nn.Embedding(V, d), nn.Embedding(P, d), nn.Embedding(S, d)
+        self.word, self.position = nn.Embedding(V, d), nn.Embedding(P, d)
+        self.segment = nn.Embedding(S, d)
         self.norm = nn.LayerNorm(d)
         layer = nn.TransformerEncoderLayer(d, H, F, activation="gelu", batch_first=True)
         self.encoder = nn.TransformerEncoder(layer, L, enable_nested_tensor=False)
@@ -322,5 +328,5 @@ def test_gpt2_small_tied_head_counted_once():
     with torch.device("meta"):
         gpt2 = GPT2(**GPT2_SMALL)
     assert gpt2.head.weight is gpt2.wte.weight
-    assert sum(p.numel() for p in gpt2.parameters(remove_duplicate=False)) == 163_037_184
+    assert sum(p.numel() for _, p in gpt2.named_parameters(remove_duplicate=False)) == 163_037_184
     assert sum(p.numel() for p in gpt2.parameters()) == 124_439_808

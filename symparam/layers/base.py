@@ -313,7 +313,8 @@ class LayerCall:
         """Count an inner chain (its rows join the result) and give its output shape.
         With `times`, the chain counts that many times, as moe's experts do."""
         # Inner layers are grouped under this one (so a summary can fold them into it).
-        groups = self.groups + (Group("layer", self.label, self.node.span, times),)
+        text = self.node.span.text(self.scope.source) or self.label
+        groups = self.groups + (Group("layer", text, self.node.span, times),)
         out, totals = self.context.stage(stage, shape, groups)
         total = self.algebra.add_all(totals)
         self.inner_totals.append(total if times is None else times * total)

@@ -1,0 +1,105 @@
+"""`symparam explain`: the count derived in words, layer by layer, as the seeds do it:
+"2 inputs × 3 outputs = 6 weights, plus 3 biases (one per output) = 9 parameters."
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .analysis import LayerResult, format_shape
+from .working import latex, number, sentence
+
+
+@dataclass(frozen=True)
+class Step:
+    layer: str  # the layer as written
+    text: str  # what it contributes, in words
+
+
+@dataclass(frozen=True)
+class Explanation:
+    steps: tuple[Step, ...]
+    conclusion: str
+    network: object
+
+
+def explain(network) -> Explanation:
+    analysis = network.analysis
+    source = network.tree.chain.stages[0].span.text(network.expression)
+    steps = [Step(source, f"the input: {_shape_words(analysis.input_shape)}. An input has no parameters.")]
+    steps += [Step(" ".join(row.source.split()), _explain_row(row)) for row in analysis.rows]
+    return Explanation(tuple(steps), _conclusion(analysis), network)
+
+
+def _shape_words(shape) -> str:
+    if len(shape) == 1:
+        return f"{shape[0]} values per example"
+    return f"examples of shape {format_shape(shape)} (channels last)"
+
+
+def _explain_row(row: LayerResult) -> str:
+    if row.summation is not None:
+        text = _explain_sum(row)
+    else:
+        text = f"{sentence(row.count, row.kind)}"
+        if row.output_shape != row.input_shape:
+            text += f" Its output has shape {format_shape(row.output_shape)}."
+    for group in reversed(row.groups):
+        if group.count is not None and row.count.params != 0:
+            text += (
+                f" It stands inside '{' '.join(group.source.split())}', which repeats "
+                f"{group.count} times, so it counts {group.count} times."
+            )
+    return text
+
+
+def _explain_sum(row: LayerResult) -> str:
+    s = row.summation
+    per_layer = sentence(s.step, row.kind).rstrip(".")
+    return (
+        f"the layers for {s.index} = {s.lower} ... {s.upper}. Layer {s.index} takes "
+        f"{format_shape(s.step_input)} to {format_shape(s.step_output)}: {per_layer}. "
+        f"Summed over {s.index} = {s.lower} ... {s.upper}, that is {row.count.weights} weights"
+        + (f" and {row.count.biases} biases" if row.count.biases != 0 else "")
+        + "."
+    )
+
+
+def _conclusion(analysis) -> str:
+    contributions = [row.params for row in analysis.rows if row.params != 0]
+    split = f"{number(analysis.weights)} weights + {number(analysis.biases)} biases"
+    if analysis.non_trainable != 0:
+        split += f" + {number(analysis.non_trainable)} non-trainable"
+    if not analysis.symbolic and len(contributions) > 1:
+        added = " + ".join(number(c) for c in contributions)
+        return f"Adding the layers up: {added} = {number(analysis.total)} parameters ({split})."
+    return f"In all: {number(analysis.total)} parameters ({split})."
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def to_text(explanation: Explanation) -> str:
+    lines = [f"{step.layer}: {step.text}" for step in explanation.steps]
+    return "\n".join(lines + ["", explanation.conclusion])
+
+
+def to_markdown(explanation: Explanation) -> str:
+    lines = [f"- `{step.layer}`: {step.text}" for step in explanation.steps]
+    return "\n".join(lines + ["", f"**{explanation.conclusion}**"])
+
+
+def to_latex(explanation: Explanation) -> str:
+    from .summary import summarize, to_latex as summary_latex
+
+    return summary_latex(summarize(explanation.network, depth=10**6))
+
+
+def to_json_dict(explanation: Explanation) -> dict:
+    from .render import json_document
+
+    document = json_document(explanation.network)
+    document["steps"] = [{"layer": step.layer, "text": step.text} for step in explanation.steps]
+    document["conclusion"] = explanation.conclusion
+    document["total_latex"] = latex(explanation.network.analysis.total)
+    return document

@@ -1,0 +1,100 @@
+"""How one layer's count arises, written out: as text, as LaTeX, and in the seeds' words.
+
+Shared by --breakdown, `summary` and `explain`. SymPy is imported only for symbolic values.
+"""
+
+from __future__ import annotations
+
+from .layers.base import Count
+
+UNITS = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
+
+
+def is_concrete(value) -> bool:
+    return isinstance(value, int) or bool(getattr(value, "is_Integer", False))
+
+
+def number(value) -> str:
+    """An exact count with thousands separators, as Keras prints them: 124,439,808."""
+    return f"{int(value):,}" if is_concrete(value) else str(value)
+
+
+def readable(value) -> str:
+    """124.4M beside the exact 124,439,808; '' for small or symbolic values."""
+    if not is_concrete(value):
+        return ""
+    value = int(value)
+    for size, suffix in UNITS:
+        if abs(value) >= 10 * 10**3 and abs(value) >= size:
+            return f"{value / size:.1f}{suffix}"
+    return ""
+
+
+def latex(value) -> str:
+    if is_concrete(value):
+        return f"{int(value):,}".replace(",", "{,}")
+    from .latex import to_latex
+
+    return to_latex(value)
+
+
+def formula(count: Count) -> str:
+    """The arithmetic of a count: '784 × 16 + 16', or the SymPy formula when symbolic."""
+    if not is_concrete(count.params):
+        return str(count.params)
+    parts = []
+    if count.factors:
+        parts.append(" × ".join(str(value) for _, value in count.factors))
+    elif count.weights != 0:
+        parts.append(str(count.weights))
+    for value in (count.biases, count.non_trainable):
+        if value != 0:
+            parts.append(str(value))
+    return " + ".join(parts) or "0"
+
+
+def formula_latex(count: Count) -> str:
+    if not is_concrete(count.params):
+        return latex(count.params)
+    parts = []
+    if count.factors:
+        parts.append(r" \cdot ".join(latex(value) for _, value in count.factors))
+    elif count.weights != 0:
+        parts.append(latex(count.weights))
+    for value in (count.biases, count.non_trainable):
+        if value != 0:
+            parts.append(latex(value))
+    return " + ".join(parts) or "0"
+
+
+def working(count: Count) -> str:
+    """'2 inputs × 3 outputs = 6 weights, + 3 biases = 9 params', as the seeds write it."""
+    parts = []
+    if count.factors:
+        product = " × ".join(f"{value} {label}" for label, value in count.factors)
+        parts.append(f"{product} = {count.weights} weights")
+    elif count.weights != 0:
+        note = f" ({count.note})" if count.note else ""
+        parts.append(f"{count.weights} weights{note}")
+    elif count.note:
+        parts.append(f"weights {count.note}")
+    if count.biases != 0:
+        parts.append(f"+ {count.biases} biases" if parts else f"{count.biases} biases")
+    if count.non_trainable != 0:
+        note = f" ({count.non_trainable_note})" if count.non_trainable_note else ""
+        parts.append(f"+ {count.non_trainable} non-trainable{note}")
+    if not parts:
+        return "no parameters"
+    return ", ".join(parts) + f" = {count.params} params"
+
+
+def sentence(count: Count, kind: str) -> str:
+    """The working in words, for `explain`: '2 inputs × 3 outputs = 6 weights, plus
+    3 biases (one per output) = 9 parameters.'"""
+    if count.params == 0 and not count.note:
+        return "no parameters: it only changes the shape or the values, not what is learned."
+    text = working(count)
+    text = text.replace(", + ", ", plus ").replace(" params", " parameters")
+    if count.biases != 0 and count.factors:
+        text = text.replace(" biases", " biases (one per output)", 1)
+    return text + "."
