@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
 
 from . import render
+from .analysis import analyze
 from .bindings import sizes_from_texts
 from .errors import SymparamError
-from .network import CONVENTIONS, Network, parse
+from .network import CONVENTIONS, Network
 from .syntax import parse_network
-from .analysis import analyze
 
-FORMATS = ("text", "latex", "json")
+DTYPES = ("fp64", "fp32", "tf32", "fp16", "bf16", "int8")
+
+
+class Failure(Exception):
+    """A SymparamError with where its text came from, for the message."""
+
+    def __init__(self, error: SymparamError, origin: str | None):
+        self.error, self.origin = error, origin
 
 
 def _read_expression(expression: str | None, file: str | None) -> tuple[str, str | None]:
@@ -35,10 +43,47 @@ def _read_expression(expression: str | None, file: str | None) -> tuple[str, str
     return expression, None
 
 
+def network_command(function):
+    """The options every command shares: EXPR or -f FILE, --set, --convention. The
+    command receives the counted Network; a SymparamError becomes exit code 2."""
+
+    @click.argument("expression", required=False)
+    @click.option("-f", "--file", "file", metavar="FILE", help="Read the expression from FILE ('-': stdin).")
+    @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+                  help="Give a size: d=512, h_1=16, or a sequence h=784,16,10. Repeatable.")
+    @click.option("--convention", type=click.Choice(CONVENTIONS), default="keras", show_default=True,
+                  help="Whose parameter counting to follow where Keras and PyTorch differ.")
+    @functools.wraps(function)
+    def command(expression, file, settings, convention, **options):
+        text, origin = _read_expression(expression, file)
+        try:
+            tree = parse_network(text)
+            sizes = sizes_from_texts(settings)
+            network = Network(tree, analyze(tree, sizes, convention), convention, sizes)
+            function(network, **options)
+        except SymparamError as error:
+            _fail(error, origin)
+
+    return command
+
+
 def _fail(error: SymparamError, origin: str | None) -> None:
     prefix = f"{origin}:" if origin and error.span else ""
     click.echo(f"error: {prefix}{error}", err=True)
     sys.exit(2)
+
+
+def _latex_output(body: str, standalone: bool) -> str:
+    if not standalone:
+        return body
+    return (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        f"{body}\n\\end{{document}}"
+    )
+
+
+def _maybe_latex(fmt: str, as_latex: bool) -> str:
+    return "latex" if as_latex else fmt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,36 +95,190 @@ def main():
         sys.set_int_max_str_digits(0)
 
 
+# ------------------------------------------------------------------ count
+
+
 @main.command()
-@click.argument("expression", required=False)
-@click.option("-f", "--file", "file", metavar="FILE", help="Read the expression from FILE ('-': stdin).")
-@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
-              help="Give a size: d=512, h_1=16, or a sequence h=784,16,10. Repeatable.")
+@network_command
 @click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "latex", "json")), default="text", show_default=True)
 @click.option("--breakdown", is_flag=True, help="Show each layer's working, then the total.")
-@click.option("--convention", type=click.Choice(CONVENTIONS), default="keras", show_default=True,
-              help="Whose parameter counting to follow where Keras and PyTorch differ.")
-def count(expression, file, settings, as_latex, fmt, breakdown, convention):
+@click.option("--leading", metavar="NAME", help="The leading term as NAME grows without bound.")
+@click.option("--order", metavar="NAME", help="The big-O of the count as NAME grows.")
+@click.option("--dtype", type=click.Choice(DTYPES), help="Also give the weights' size in bytes.")
+def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
     """Count the parameters of EXPRESSION, e.g. "in(784) -> dense(16) -> dense(10)"."""
-    text, origin = _read_expression(expression, file)
-    try:
-        tree = parse_network(text)
-        sizes = sizes_from_texts(settings)
-        network = Network(tree, analyze(tree, sizes, convention), convention, sizes)
-    except SymparamError as error:
-        _fail(error, origin)
-    fmt = "latex" if as_latex else fmt
+    from .derive import big_o, binary_size, leading_term, weight_bytes
+
+    fmt = _maybe_latex(fmt, as_latex)
+    total = network.analysis.total
+    extras = {}
+    if leading:
+        extras["leading"] = leading_term(network, leading)
+    if order:
+        extras["order"] = big_o(network, order)
+    if dtype:
+        extras["bytes"] = weight_bytes(total, dtype)
     if fmt == "json":
-        click.echo(render.to_json(network))
-    elif breakdown:
+        document = render.json_document(network)
+        for key, value in extras.items():
+            document[key] = render.json_value(value)
+        if dtype:
+            document["dtype"] = dtype
+            if isinstance(extras["bytes"], int):
+                document["bytes_readable"] = binary_size(extras["bytes"])
+        click.echo(render.dumps(document))
+        return
+    show = render.latex if fmt == "latex" else render.text
+    if breakdown:
         click.echo(render.breakdown(network))
         if fmt == "latex" and not network.is_concrete:
-            click.echo(render.latex(network.analysis.total))
-    elif fmt == "latex":
-        click.echo(render.latex(network.analysis.total))
+            click.echo(render.latex(total))
+    elif not extras:
+        click.echo(show(total))
     else:
-        click.echo(render.text(network.analysis.total))
+        click.echo(f"total: {show(total)}")
+    if leading:
+        click.echo(f"leading ({leading} → ∞): {show(extras['leading'])}")
+    if order:
+        click.echo(f"order: {show(extras['order'])}")
+    if dtype:
+        size = extras["bytes"]
+        readable = f" ({binary_size(size)})" if isinstance(size, int) else ""
+        click.echo(f"{dtype} weights: {show(size)} bytes{readable}")
+
+
+# ------------------------------------------------------------------ summary and explain
+
+
+@main.command()
+@network_command
+@click.option("--depth", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Open repeated blocks and definitions this many levels deep.")
+@click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex: an align* block.")
+@click.option("--format", "fmt", type=click.Choice(("text", "latex", "json")), default="text", show_default=True)
+@click.option("--standalone", is_flag=True, help="With LaTeX: a whole document for pdflatex.")
+@click.option("--dtype", type=click.Choice(DTYPES), help="Also give the weights' size in bytes.")
+def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
+    """A table of the layers, like Keras' model.summary(), with each one's formula."""
+    from . import summary as table
+    from .derive import binary_size, weight_bytes
+
+    result = table.summarize(network, depth)
+    fmt = _maybe_latex(fmt, as_latex)
+    size = weight_bytes(network.analysis.total, dtype) if dtype else None
+    if fmt == "json":
+        document = table.to_json_dict(result)
+        if dtype:
+            document.update(dtype=dtype, bytes=render.json_value(size))
+        click.echo(render.dumps(document))
+    elif fmt == "latex":
+        click.echo(_latex_output(table.to_latex(result), standalone))
+    else:
+        click.echo(table.to_text(result))
+        if dtype:
+            readable = f" ({binary_size(size)})" if isinstance(size, int) else ""
+            click.echo(f"Weights in {dtype}: {render.text(size)} bytes{readable}")
+
+
+@main.command()
+@network_command
+@click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex: an align* block.")
+@click.option("--format", "fmt", type=click.Choice(("text", "markdown", "latex", "json")),
+              default="text", show_default=True)
+@click.option("--standalone", is_flag=True, help="With LaTeX: a whole document for pdflatex.")
+def explain(network: Network, as_latex, fmt, standalone):
+    """The count derived in words, layer by layer."""
+    from . import explain as words
+
+    result = words.explain(network)
+    fmt = _maybe_latex(fmt, as_latex)
+    if fmt == "json":
+        click.echo(render.dumps(words.to_json_dict(result)))
+    elif fmt == "latex":
+        click.echo(_latex_output(words.to_latex(result), standalone))
+    elif fmt == "markdown":
+        click.echo(words.to_markdown(result))
+    else:
+        click.echo(words.to_text(result))
+
+
+# ------------------------------------------------------------------ solve and sweep
+
+
+@main.command()
+@network_command
+@click.option("--for", "name", required=True, metavar="NAME", help="The size to solve for.")
+@click.option("--total", "budget", metavar="N", help="The parameter budget (a size expression: 10^6).")
+@click.option("--like", "other", metavar="EXPR", help="Use the count of another network as the budget.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def solve(network: Network, name, budget, other, fmt):
+    """The largest whole value of a size that keeps the count within a budget."""
+    from .derive import solve as solve_for
+
+    limit = _budget(budget, other, network.convention)
+    result = solve_for(network, name, limit)
+    if fmt == "json":
+        click.echo(render.dumps({
+            "expression": network.expression,
+            "for": name,
+            "total": limit,
+            "value": result.value,
+            "count": result.count_at_value,
+            "root": None if result.root is None else str(result.root),
+            "root_latex": None if result.root is None else render.latex(result.root),
+        }))
+        return
+    if result.value is None:
+        click.echo(f"no whole {name} >= 1 keeps the count within {limit:,}")
+    else:
+        click.echo(f"{name} = {result.value}: {result.count_at_value:,} params, within {limit:,}")
+    if result.root is not None:
+        approx = f" ≈ {float(result.root):.6g}" if not result.root.is_Integer else ""
+        click.echo(f"exact root: {name} = {result.root}{approx}")
+
+
+def _budget(budget: str | None, other: str | None, convention: str) -> int:
+    from .sizes import constant
+    from .syntax import parse_binding
+
+    if (budget is None) == (other is None):
+        raise click.UsageError("give the budget with --total N or --like EXPR (one of them)")
+    if other is not None:
+        tree = parse_network(other)
+        value = analyze(tree, sizes_from_texts(()), convention).total
+        if not isinstance(value, int):
+            raise SymparamError(f"--like: the other network's count is not a number: {value}")
+        return value
+    value = constant(parse_binding(f"total={budget}").values[0], budget)
+    if value != int(value):
+        raise SymparamError(f"--total {budget}: a budget is a whole number")
+    return int(value)
+
+
+@main.command()
+@network_command
+@click.option("--vary", "ranges", multiple=True, required=True, metavar="NAME=START:STOP[:STEP]",
+              help="A size to vary, e.g. d=64:4096:64 (stop included). Repeatable.")
+@click.option("--csv", "csv_path", metavar="FILE", help="Write the counts as CSV to FILE.")
+@click.option("--plot", "plot_path", metavar="FILE.png", help="Plot the counts to FILE.png.")
+@click.option("--logy", is_flag=True, help="A logarithmic count axis.")
+@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
+def sweep(network: Network, ranges, csv_path, plot_path, logy, fmt):
+    """Counts over a grid of sizes: CSV, JSON and a plot."""
+    from . import sweep as grid
+
+    result = grid.sweep(network, [grid.parse_range(text) for text in ranges])
+    if csv_path:
+        grid.write_csv(result, csv_path)
+    if plot_path:
+        grid.plot(result, plot_path, logy)
+    if fmt == "json":
+        click.echo(render.dumps(grid.to_json_dict(result)))
+    elif not csv_path:
+        click.echo(",".join([r.name for r in result.ranges] + ["params"]))
+        for row in result.rows:
+            click.echo(",".join(str(value) for value in row))
 
 
 if __name__ == "__main__":
