@@ -99,6 +99,17 @@ class Solution:
     root: Any  # where the count equals the budget exactly (SymPy), when it can be said
     count_at_value: int | None
 
+    def __str__(self) -> str:
+        if self.value is None:
+            return f"no whole {self.name} >= 1 keeps the count within {self.budget:,}"
+        text = f"{self.name} = {self.value}: {self.count_at_value:,} params, within {self.budget:,}"
+        return text + (f"; exact root {self.name} = {self.root}" if self.root is not None else "")
+
+    def _repr_html_(self) -> str:
+        from .display import solution_html
+
+        return solution_html(self)
+
 
 def solve(network, name: str, budget: int) -> Solution:
     """The largest whole `name` whose count stays within `budget`, and the exact root."""

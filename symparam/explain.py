@@ -22,6 +22,17 @@ class Explanation:
     conclusion: str
     network: object
 
+    def __str__(self) -> str:
+        return to_text(self)
+
+    def _repr_markdown_(self) -> str:
+        return to_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from .display import explanation_html
+
+        return explanation_html(self)
+
 
 def explain(network) -> Explanation:
     analysis = network.analysis

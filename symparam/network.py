@@ -106,11 +106,60 @@ class Network:
     def __int__(self) -> int:
         return self.evaluate()
 
+    # ---------------------------------------------------------------- derivations
+    def summary(self, depth: int = 0):
+        """A table like Keras' model.summary(): one row per layer (or folded group)."""
+        from .summary import summarize
+
+        return summarize(self, depth)
+
+    def explain(self):
+        """The count derived in words, layer by layer."""
+        from .explain import explain
+
+        return explain(self)
+
+    def solve(self, name: str, total: int):
+        """The largest whole value of size `name` whose count stays within `total`."""
+        from .derive import solve
+
+        return solve(self, name, total)
+
+    def leading(self, name: str):
+        """The leading term of the count as size `name` grows without bound."""
+        from .derive import leading_term
+
+        return leading_term(self, name)
+
+    def order(self, name: str):
+        """The big-O of the count as size `name` grows."""
+        from .derive import big_o
+
+        return big_o(self, name)
+
+    def bytes(self, dtype: str = "fp32"):
+        """The exact size of the parameters in bytes, stored as `dtype`."""
+        from .derive import weight_bytes
+
+        return weight_bytes(self.analysis.total, dtype)
+
+    def sweep(self, **ranges):
+        """Counts over a grid: sweep(d=range(64, 4097, 64), L=[12, 24])."""
+        from .sweep import Range, sweep
+
+        return sweep(self, [Range.of(name, values) for name, values in ranges.items()])
+
+    # ---------------------------------------------------------------- display
     def __repr__(self) -> str:
         return f"<Network {self.expression!r}: {self.analysis.total}>"
 
     def _repr_latex_(self) -> str:
-        return f"${self.latex()}$"
+        return f"$\\displaystyle {self.latex()}$"
+
+    def _repr_html_(self) -> str:
+        from .display import network_html
+
+        return network_html(self)
 
 
 def _sympy(value):

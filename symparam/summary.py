@@ -39,6 +39,17 @@ class Summary:
     non_trainable: Any
     network: Any
 
+    def __str__(self) -> str:
+        return to_text(self)
+
+    def _repr_html_(self) -> str:
+        from .display import summary_html
+
+        return summary_html(self)
+
+    def _repr_latex_(self) -> str:
+        return f"$$ {to_latex(self)} $$"
+
 
 def summarize(network, depth: int = 0) -> Summary:
     analysis = network.analysis

@@ -14,17 +14,22 @@ from typing import Any
 from .errors import SymparamError
 
 INSTALL_PLOT = "sweep needs NumPy and Matplotlib: pip install 'symparam[plot]'"
+MAX_POINTS = 1_000_000
 
 
 @dataclass(frozen=True)
 class Range:
-    name: str
-    start: int
-    stop: int
-    step: int
+    """A size and the values it takes."""
 
-    def values(self) -> list[int]:
-        return list(range(self.start, self.stop + 1, self.step))
+    name: str
+    values: tuple[int, ...]
+
+    @classmethod
+    def of(cls, name: str, values) -> "Range":
+        values = tuple(values)
+        if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
+            raise SymparamError(f"{name}: give positive whole numbers to vary over")
+        return cls(name, values)
 
 
 def parse_range(text: str) -> Range:
@@ -49,7 +54,7 @@ def parse_range(text: str) -> Range:
     start, stop, step = (numbers + [1])[:3]
     if stop < start:
         raise SymparamError(f"--vary {text}: the range runs backwards")
-    return Range(name.strip(), start, stop, step)
+    return Range(name.strip(), tuple(range(start, stop + 1, step)))
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,11 @@ def sweep(network, ranges: list[Range]) -> Sweep:
     np = _numpy()
     import sympy
 
+    points = 1
+    for grid_range in ranges:
+        points *= len(grid_range.values)
+    if points > MAX_POINTS:
+        raise SymparamError(f"the grid has {points:,} points; at most {MAX_POINTS:,}")
     total = network.total.doit()
     symbols = []
     for grid_range in ranges:
@@ -76,7 +86,7 @@ def sweep(network, ranges: list[Range]) -> Sweep:
             + (", ".join(sorted(missing)) or "the sums need concrete ends")
         )
     function = sympy.lambdify(symbols, total, modules=[_modules(), "numpy"], printer=_printer_class())
-    axes = np.meshgrid(*[np.array(r.values(), dtype=object) for r in ranges], indexing="ij")
+    axes = np.meshgrid(*[np.array(r.values, dtype=object) for r in ranges], indexing="ij")
     counts = np.broadcast_to(np.asarray(function(*axes), dtype=object), axes[0].shape)
     rows = [
         tuple(int(axis[index]) for axis in axes) + (_exact_int(counts[index]),)
@@ -171,7 +181,7 @@ def write_csv(result: Sweep, path: str) -> None:
 def to_json_dict(result: Sweep) -> dict:
     return {
         "formula": str(result.formula),
-        "vary": {r.name: [r.start, r.stop, r.step] for r in result.ranges},
+        "vary": {r.name: list(r.values) for r in result.ranges},
         "rows": [dict(zip([r.name for r in result.ranges] + ["params"], row)) for row in result.rows],
     }
 
