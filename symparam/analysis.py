@@ -7,10 +7,9 @@ a formula and never unrolls it; an ellipsis with a symbolic end becomes a Σ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from math import prod
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import ast
 from .errors import SymparamError, did_you_mean
@@ -24,8 +23,7 @@ LAYER_NAMES = frozenset(all_names())
 INDEX_NAMES = ("i", "j", "k", "m", "n", "p", "q", "r", "s", "t")
 
 
-@dataclass(frozen=True)
-class Summation:
+class Summation(NamedTuple):
     """A row that stands for Σ_{index=lower}^{upper} of `step` (one layer's count)."""
 
     index: Any
@@ -36,8 +34,7 @@ class Summation:
     step_output: tuple
 
 
-@dataclass(frozen=True)
-class LayerResult:
+class LayerResult(NamedTuple):
     """One row of the result: a layer (or a Σ of layers) with what it contributes."""
 
     kind: str
@@ -92,8 +89,7 @@ class LayerResult:
         return self.multiplier * self.count.params
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(NamedTuple):
     rows: tuple[LayerResult, ...]
     input_shape: tuple
     output_shape: tuple
@@ -102,8 +98,8 @@ class Analysis:
     biases: Any
     non_trainable: Any
     symbolic: bool
-    symbols: dict = field(default_factory=dict)
-    sizes: Sizes = field(default_factory=Sizes)
+    symbols: dict  # the SymPy symbols by name (empty when concrete)
+    sizes: Sizes
 
 
 def analyze(network: ast.Network, sizes: Sizes, convention: str = "keras") -> Analysis:

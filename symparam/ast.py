@@ -1,18 +1,18 @@
-"""The syntax tree: small frozen dataclasses, each with the span of text it came from.
+"""The syntax tree: small immutable records, each with the span of text it came from.
 
 Sizes are kept as expression trees (not SymPy objects) so that a fully concrete count
-can be computed on Python integers without importing SymPy.
+can be computed on Python integers without importing SymPy. The records are NamedTuples,
+not dataclasses: `import dataclasses` and building each class cost more start-up time
+than a concrete count may take.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
+from typing import NamedTuple, Union
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Where a node stands in the source: 1-based line and column, 0-based offsets."""
 
     line: int
@@ -30,14 +30,12 @@ NOWHERE = Span(0, 0, 0, 0)
 # ------------------------------------------------------------------ size expressions
 
 
-@dataclass(frozen=True)
-class Num:
+class Num(NamedTuple):
     value: int | Fraction
     span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """A name: `d` (stem "d", no index) or an indexed one: `h0`, `h_i`, `h_{i-1}`."""
 
     stem: str
@@ -45,30 +43,26 @@ class Ref:
     span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class BinOp:
+class BinOp(NamedTuple):
     op: str  # one of + - * / // ^
     left: "Expr"
     right: "Expr"
     span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Neg:
+class Neg(NamedTuple):
     operand: "Expr"
     span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """A quoted string argument, e.g. padding="same"."""
 
     value: str
     span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Tuple:
+class Tuple(NamedTuple):
     items: tuple["Expr", ...]
     span: Span = NOWHERE
 
@@ -80,15 +74,13 @@ Value = Union[Num, Ref, BinOp, Neg, Text, Tuple]
 # ------------------------------------------------------------------ network structure
 
 
-@dataclass(frozen=True)
-class Keyword:
+class Keyword(NamedTuple):
     name: str
     value: Value
     span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """One layer: `dense(16, bias=false)`, or a bare name such as `relu`."""
 
     name: str
@@ -98,14 +90,12 @@ class Call:
     name_span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Chain:
+class Chain(NamedTuple):
     stages: tuple["Stage", ...]
     span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Repeat:
+class Repeat(NamedTuple):
     """`stage * count`: the stage applied `count` times, its formula multiplied."""
 
     body: "Stage"
@@ -113,8 +103,7 @@ class Repeat:
     span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Ellipsis:
+class Ellipsis(NamedTuple):
     """`first -> ... -> last`: the layers whose index runs from first's to last's."""
 
     first: Call
@@ -123,8 +112,7 @@ class Ellipsis:
     marker: Span = NOWHERE  # where the "..." stands
 
 
-@dataclass(frozen=True)
-class Named:
+class Named(NamedTuple):
     """`stage as name`: a layer others can refer to, as in tie=name."""
 
     inner: "Stage"
@@ -136,8 +124,7 @@ class Named:
 Stage = Union[Call, Chain, Repeat, Ellipsis, Named]
 
 
-@dataclass(frozen=True)
-class Definition:
+class Definition(NamedTuple):
     """`let block(d, heads) = chain`: a chain with size parameters, used like a layer."""
 
     name: str
@@ -147,15 +134,13 @@ class Definition:
     name_span: Span = NOWHERE
 
 
-@dataclass(frozen=True)
-class Network:
+class Network(NamedTuple):
     chain: Chain
     source: str
     definitions: tuple[Definition, ...] = ()
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
     """`NAME=VALUE[,VALUE...]` from --set: one value, or a whole sequence."""
 
     target: Ref

@@ -8,7 +8,6 @@ with + - * and the helpers here, and work in both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -23,13 +22,15 @@ class NeedsSymbols(Exception):
     """A name has no value: the count must be symbolic."""
 
 
-@dataclass
 class Sizes:
     """Values given for names: scalars (d=512), entries (h_1=16), sequences (h=784,16,10)."""
 
-    scalars: dict[str, Any] = field(default_factory=dict)
-    entries: dict[tuple[str, int], Any] = field(default_factory=dict)
-    sequences: dict[str, tuple] = field(default_factory=dict)
+    __slots__ = ("scalars", "entries", "sequences")
+
+    def __init__(self, scalars=None, entries=None, sequences=None):
+        self.scalars: dict[str, Any] = dict(scalars or {})
+        self.entries: dict[tuple[str, int], Any] = dict(entries or {})
+        self.sequences: dict[str, tuple] = dict(sequences or {})
 
     def merged(self, other: "Sizes") -> "Sizes":
         return Sizes(
@@ -45,18 +46,21 @@ class Sizes:
     def __bool__(self) -> bool:
         return bool(self.scalars or self.entries or self.sequences)
 
+    def __repr__(self) -> str:
+        return f"Sizes({self.scalars}, {self.entries}, {self.sequences})"
 
-@dataclass
+
 class Scope:
     """Where names get their values during one analysis."""
 
-    sizes: Sizes
-    source: str = ""
-    locals: dict[str, Any] = field(default_factory=dict)  # the ellipsis index
-    used: set[str] = field(default_factory=set)  # names of `sizes` that were looked up
-    highest_index: dict[str, int] = field(default_factory=dict)  # per bound sequence
-    open_sequences: set[str] = field(default_factory=set)  # bound, used with a symbolic index
-    layer_names: frozenset = frozenset()  # names that are layers, so no sizes
+    def __init__(self, sizes: Sizes, source: str = "", layer_names: frozenset = frozenset()):
+        self.sizes = sizes
+        self.source = source
+        self.layer_names = layer_names  # names that are layers, so no sizes
+        self.locals: dict[str, Any] = {}  # the ellipsis index, a definition's parameters
+        self.used: set[str] = set()  # names of `sizes` that were looked up
+        self.highest_index: dict[str, int] = {}  # per bound sequence
+        self.open_sequences: set[str] = set()  # bound, used with a symbolic index
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)

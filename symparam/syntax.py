@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from fractions import Fraction
 from functools import lru_cache
-from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
@@ -36,11 +36,12 @@ TERMINAL_WORDS = {
 OPERATORS = {"_PLUS", "_MINUS", "_STAR", "_DSTAR", "_SLASH", "_DSLASH", "_CARET"}
 
 
-def grammar_path() -> Path:
+def grammar_path() -> str:
     """The grammar inside an installed package, or the checkout's grammar/ folder."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "grammar" / GRAMMAR_FILE, here.parent / "grammar" / GRAMMAR_FILE):
-        if candidate.is_file():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (os.path.join(here, "grammar"), os.path.join(os.path.dirname(here), "grammar")):
+        candidate = os.path.join(folder, GRAMMAR_FILE)
+        if os.path.isfile(candidate):
             return candidate
     raise FileNotFoundError(f"{GRAMMAR_FILE} is missing from the installation")
 
@@ -49,7 +50,7 @@ def grammar_path() -> Path:
 def parser() -> Lark:
     # cache=True keeps the LALR tables on disk, so a start-up does not rebuild them.
     return Lark.open(
-        str(grammar_path()),
+        grammar_path(),
         parser="lalr",
         start=["start", "binding"],
         propagate_positions=True,

@@ -13,8 +13,7 @@ every kind: positional in order, keywords by name or alias, defaults, did-you-me
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from .. import ast
 from ..errors import SymparamError, did_you_mean
@@ -27,8 +26,7 @@ Shape = tuple
 # ------------------------------------------------------------------ results of a layer
 
 
-@dataclass(frozen=True)
-class Count:
+class Count(NamedTuple):
     """One layer's parameters. `factors` multiply to `weights` and show the working:
     (("inputs", 2), ("outputs", 3)) reads "2 inputs × 3 outputs = 6 weights"."""
 
@@ -49,8 +47,7 @@ class Count:
         return self.weights + self.biases + self.non_trainable
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """Something that encloses layers: a repetition (`* count`), a definition's call,
     or a layer holding chains (residual, moe). `count` multiplies what it encloses
     (None: once; moe's experts: their number)."""
@@ -61,8 +58,7 @@ class Group:
     count: Any = None
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     shape: Shape
     count: Count = Count()
 
@@ -70,19 +66,24 @@ class Output:
 # ------------------------------------------------------------------ parameters
 
 
-@dataclass(frozen=True)
 class Param:
-    name: str
-    default: Any = REQUIRED
-    aliases: tuple[str, ...] = ()
-    describe: str = ""  # words for "missing ..." messages
-    keyword_only: bool = False  # activation=, tie=: never by position
+    """A parameter of a layer kind: its name, default and keyword aliases. Each kind of
+    parameter (below) converts a written value, checking it."""
+
+    def __init__(
+        self, name: str, default: Any = REQUIRED, aliases: tuple[str, ...] = (),
+        describe: str = "", keyword_only: bool = False,
+    ):
+        self.name = name
+        self.default = default
+        self.aliases = aliases
+        self.describe = describe  # words for "missing ..." messages
+        self.keyword_only = keyword_only  # activation=, tie=: never by position
 
     def convert(self, value, call: "LayerCall"):
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
 class Size(Param):
     """A positive whole number, concrete or symbolic."""
 
@@ -90,7 +91,6 @@ class Size(Param):
         return call.size(self.name, value)
 
 
-@dataclass(frozen=True)
 class Index(Param):
     """A whole number from 0: a position."""
 
@@ -98,7 +98,6 @@ class Index(Param):
         return call.size(self.name, value, 0)
 
 
-@dataclass(frozen=True)
 class Flag(Param):
     """true or false."""
 
@@ -111,7 +110,6 @@ class Flag(Param):
         raise call.error_at(f"{self.name} must be true or false", value)
 
 
-@dataclass(frozen=True)
 class Rate(Param):
     """An exact number from 0 up to (not including) 1, e.g. a dropout rate."""
 
@@ -122,7 +120,6 @@ class Rate(Param):
         return number
 
 
-@dataclass(frozen=True)
 class Real(Param):
     """Any exact number (a slope, an epsilon): it changes no count."""
 
@@ -130,11 +127,12 @@ class Real(Param):
         return call.number(self.name, value)
 
 
-@dataclass(frozen=True)
 class Choice(Param):
     """One word from a fixed set, written bare or quoted: padding=same, padding="same"."""
 
-    choices: tuple[str, ...] = ()
+    def __init__(self, name: str, default: Any = REQUIRED, choices: tuple[str, ...] = (), **options):
+        super().__init__(name, default, **options)
+        self.choices = choices
 
     def convert(self, value, call):
         word = _word(value)
@@ -149,12 +147,12 @@ class Choice(Param):
         return word
 
 
-@dataclass(frozen=True)
 class Sizes(Param):
     """One positive size per spatial axis: `3` means (3, 3) for a 2-d layer, or `(3, 5)`."""
 
-    rank: int = 1
-    minimum: int = 1
+    def __init__(self, name: str, default: Any = REQUIRED, rank: int = 1, minimum: int = 1, **options):
+        super().__init__(name, default, **options)
+        self.rank, self.minimum = rank, minimum
 
     def convert(self, value, call):
         items = value.items if isinstance(value, ast.Tuple) else (value,) * self.rank
@@ -167,13 +165,16 @@ class Sizes(Param):
         return tuple(call.size(self.name, item, self.minimum) for item in items)
 
 
-@dataclass(frozen=True)
 class Padding(Param):
     """`valid`, `same` (and `causal` for 1-d), or explicit zeros: one number for every
     axis, one per axis, or a (before, after) pair per axis."""
 
-    rank: int = 1
-    words: tuple[str, ...] = ("valid", "same")
+    def __init__(
+        self, name: str, default: Any = REQUIRED, rank: int = 1,
+        words: tuple[str, ...] = ("valid", "same"), **options,
+    ):
+        super().__init__(name, default, **options)
+        self.rank, self.words = rank, words
 
     def convert(self, value, call):
         word = _word(value)
@@ -201,7 +202,6 @@ class Padding(Param):
         return (amount, amount)
 
 
-@dataclass(frozen=True)
 class Stage(Param):
     """A chain of layers as an argument: residual(dense(4*d) -> relu -> dense(d))."""
 
@@ -213,7 +213,6 @@ class Stage(Param):
         return to_stage(value, call.scope.source)
 
 
-@dataclass(frozen=True)
 class Word(Param):
     """A name, such as the layer a tie= refers to."""
 
@@ -223,8 +222,7 @@ class Word(Param):
         return value.span.text(call.scope.source) if value.span.line else value.stem
 
 
-@dataclass(frozen=True)
-class ByConvention:
+class ByConvention(NamedTuple):
     """A default that differs between Keras and PyTorch."""
 
     keras: Any
@@ -245,8 +243,7 @@ def _word(value) -> str | None:
 # ------------------------------------------------------------------ kinds and registry
 
 
-@dataclass(frozen=True)
-class LayerKind:
+class LayerKind(NamedTuple):
     name: str
     params: tuple[Param, ...]
     apply: Callable[["LayerCall", Shape], Output]
