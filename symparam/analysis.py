@@ -124,6 +124,7 @@ class _Walk:
         self.rows: list[LayerResult] = []
         self.names = {ref.stem for ref in ast.walk_refs(network)}
         self.definitions = _definitions(network, self)
+        self.order = {name: position for position, name in enumerate(self.definitions)}
         self.active: list[str] = []  # definitions being expanded, to refuse recursion
         self.named: dict[str, tuple | None] = {}  # `as NAME`: the layer's weight matrix
 
@@ -218,6 +219,13 @@ class _Walk:
         """A call of `let name(params) = body`: the body with the parameters bound."""
         if definition.name in self.active:
             raise self.error(f"'{definition.name}' is defined in terms of itself", node.span)
+        caller = self.active[-1] if self.active else None
+        if caller is not None and self.order[definition.name] > self.order[caller]:
+            raise self.error(
+                f"'{caller}' uses '{definition.name}', which is defined after it; "
+                "a definition may use only those before it",
+                node.span,
+            )
         values = self.definition_arguments(definition, node)
         saved = self.scope.locals
         self.scope.locals = values
@@ -392,9 +400,11 @@ class _Walk:
         step_output, step = self.step(template, index_name, i, step_input)
         if not self.same_shape(step_output, output_from_start(i)):
             raise self.error(
-                "the layers of this ellipsis do not chain to a closed form: the input of "
-                f"layer {index_name} would be {format_shape(step_input)}, its output "
-                f"{format_shape(step_output)}; give the sizes with --set, or write the layers out",
+                "the layers of this ellipsis do not chain to a closed form: each changes the "
+                f"shape ({format_shape(shape)} -> {format_shape(output_from_start(lower))} for "
+                f"the first), so layer {index_name}'s input depends on every layer before it; "
+                "give the sizes with --set (the layers are then written out), or keep the "
+                "shape (padding=same)",
                 node.span,
             )
         totals = []

@@ -115,7 +115,9 @@ def _row_line(row: LayerResult):
     if row.repeats:
         times = "×" + " ×".join(f"({r})" if not _atomic(r) else str(r) for r in row.repeats)
         work = f"{times}: {work}"
-    return (row.kind, row.source, "-> " + format_shape(row.output_shape), work)
+    # Inside a definition, say which call: basic(64) › conv2d(c, 3, padding=1).
+    source = " › ".join((*row.context, " ".join(row.source.split())))
+    return (row.kind, source, "-> " + format_shape(row.output_shape), work)
 
 
 def _atomic(value) -> bool:

@@ -347,6 +347,13 @@ def to_stage(value, source: str = ""):
             return ast.Repeat(to_stage(value.right, source), value.left, value.span)
         if not (left or right) and isinstance(value.left, ast.Ref):
             return ast.Repeat(to_stage(value.left, source), value.right, value.span)  # relu * 2
+    if isinstance(value, ast.BinOp) and value.op == "*" and isinstance(value.right, ast.Named):
+        raise SymparamError(
+            "'as' names what stands just before it, here the count; to name a repetition, "
+            "write (stage * count) as name",
+            _value_span(value.right),
+            source,
+        )
     if is_stage(value):
         raise SymparamError(
             "layers combine with '->' and repeat with '* count'; this mixes them otherwise",

@@ -82,7 +82,8 @@ def working(count: Count) -> str:
         parts.append(f"+ {count.biases} biases" if parts else f"{count.biases} biases")
     if count.non_trainable != 0:
         note = f" ({count.non_trainable_note})" if count.non_trainable_note else ""
-        parts.append(f"+ {count.non_trainable} non-trainable{note}")
+        plus = "+ " if parts else ""
+        parts.append(f"{plus}{count.non_trainable} non-trainable{note}")
     if not parts:
         return "no parameters"
     return ", ".join(parts) + f" = {count.params} params"

@@ -138,10 +138,11 @@ class Choice(Param):
         word = _word(value)
         if word not in self.choices:
             hint = did_you_mean(word, self.choices) if word else ""
+            listing = ", ".join(self.choices)
+            if len(self.choices) > 8:  # a long list helps less than the closest name
+                listing = ", ".join(self.choices[:6]) + ", ... (see the README)"
             raise call.error_at(
-                f"{self.name} must be one of {', '.join(self.choices)}"
-                + (f", not '{word}'" if word else "")
-                + hint,
+                f"{self.name} must be one of {listing}" + (f", not '{word}'" if word else "") + hint,
                 value,
             )
         return word

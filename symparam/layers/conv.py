@@ -80,7 +80,10 @@ def _transposed(rank: int):
         spatial, channels = split_channels(call, shape, rank)
         filters, groups, kernel = call["filters"], call["groups"], call["kernel"]
         _check_groups(call, channels, filters, groups)
+        if call.convention == "torch" and call["padding"] == "same":
+            raise call.error("PyTorch's transposed convolutions take a number of zeros, not padding=same")
         outputs = call.algebra.divide(filters, groups) * product(kernel)
+        per_group = f"{filters}/{groups}" if groups != 1 else f"{filters}"
         extents = tuple(
             transposed_extent(
                 call, rank, axis, n, k, s, call["padding"], d, call["output_padding"]
@@ -94,7 +97,7 @@ def _transposed(rank: int):
             biases=filters if call["bias"] else 0,
             factors=(
                 ("inputs", channels),
-                (f"outputs ({filters} filters × {kernel_text(kernel)} kernel)", outputs),
+                (f"outputs ({per_group} filters × {kernel_text(kernel)} kernel)", outputs),
             ),
         )
         return Output(extents + (filters,), count)

@@ -61,9 +61,11 @@ def batch_norm(call, shape):
 def layer_norm(call, shape):
     """Over the last `axes` axes (default 1): γ and β for each of their d elements (2d)."""
     axes = call["axes"]
-    if is_number(axes) and axes > len(shape):
+    if not is_number(axes):
+        raise call.error("axes must be a number: how many trailing axes to normalize")
+    if axes > len(shape):
         raise call.error(f"axes={axes} but the input {shape} has only {len(shape)}")
-    size = product(shape[len(shape) - int(axes) :]) if is_number(axes) else shape[-1]
+    size = product(shape[len(shape) - int(axes) :])
     affine = call["affine"]
     return Output(
         shape,

@@ -91,6 +91,8 @@ def _recurrent(name: str):
         units, proj = call["units"], call.values.get("proj")
         if proj is not None and call.convention == "keras":
             raise call.error("proj (PyTorch's proj_size) needs --convention torch")
+        if call.convention == "torch" and call.values.get("reset_after") is False:
+            raise call.error("PyTorch's GRU always resets after: reset_after=false is Keras only")
         if proj is not None and is_number(proj) and is_number(units) and proj >= units:
             raise call.error(f"proj={proj} must be smaller than units={units}")
         directions = 2 if call["bidirectional"] else 1
