@@ -288,7 +288,13 @@ class _Walk:
 
     def repeat(self, node: ast.Repeat, shape, groups):
         count = evaluate(node.count, self.algebra, self.scope)
-        _check_positive(self, count, "a repetition count", node.count)
+        # Zero is allowed: `dense(h) * (L - 1)` with L = 1 is no layer at all.
+        if is_number(count) and (not is_integer(count) or count < 0):
+            raise self.error(
+                f"a repetition count must be a whole number >= 0, got {show(count)}", node.count.span
+            )
+        if getattr(count, "is_negative", None) is True:
+            raise self.error(f"a repetition count must not be negative, got {count}", node.count.span)
         group = Group("repeat", self.text(node.span), node.span, count)
         body_shape, body_totals = self.stage(node.body, shape, groups + (group,))
         if not self.same_shape(body_shape, shape):
@@ -490,15 +496,6 @@ def _definitions(network: ast.Network, walk) -> dict[str, ast.Definition]:
 def _is_input(node: ast.Call) -> bool:
     kind = lookup(node.name)
     return kind is not None and kind.name == INPUT
-
-
-def _check_positive(walk: _Walk, value, what: str, node):
-    span = getattr(node, "span", ast.NOWHERE)
-    if is_number(value):
-        if not is_integer(value) or value < 1:
-            raise walk.error(f"{what} must be a positive whole number, got {show(value)}", span)
-    elif getattr(value, "is_positive", None) is False:
-        raise walk.error(f"{what} must be positive, got {show(value)}", span)
 
 
 def format_shape(shape) -> str:

@@ -45,8 +45,8 @@ def leading_term(network, name: str):
     """The term that dominates as `name` grows: GPT-2's count -> 12·L·d² for d."""
     import sympy
 
-    total = _asymptotic(network.total, network)
     variable = _symbol(network, name)
+    total = _asymptotic(network.total, variable)
     if not total.has(variable):
         return total
     expanded = sympy.expand(total)
@@ -80,11 +80,15 @@ def big_o(network, name: str):
     return sympy.O(leading_term(network, name), (variable, sympy.oo))
 
 
-def _asymptotic(total, network):
-    """floor(x) and ceiling(x) grow as x: drop them, and do any finite sums."""
+def _asymptotic(total, variable):
+    """floor(x) and ceiling(x) grow as x does when x grows with the variable: drop those
+    (a floor of other sizes only stays exact), and do any finite sums."""
     import sympy
 
-    total = total.replace(sympy.floor, lambda x: x).replace(sympy.ceiling, lambda x: x)
+    def rounds_the_variable(expr):
+        return isinstance(expr, (sympy.floor, sympy.ceiling)) and expr.has(variable)
+
+    total = total.replace(rounds_the_variable, lambda expr: expr.args[0])
     return total.doit() if total.has(sympy.Sum) else total
 
 
@@ -104,6 +108,8 @@ class Solution:
             return f"no whole {self.name} >= 1 keeps the count within {self.budget:,}"
         text = f"{self.name} = {self.value}: {self.count_at_value:,} params, within {self.budget:,}"
         return text + (f"; exact root {self.name} = {self.root}" if self.root is not None else "")
+
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         from .display import solution_html

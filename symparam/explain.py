@@ -25,6 +25,8 @@ class Explanation:
     def __str__(self) -> str:
         return to_text(self)
 
+    __repr__ = __str__
+
     def _repr_markdown_(self) -> str:
         return to_markdown(self)
 
@@ -96,8 +98,15 @@ def to_text(explanation: Explanation) -> str:
 
 
 def to_markdown(explanation: Explanation) -> str:
-    lines = [f"- `{step.layer}`: {step.text}" for step in explanation.steps]
-    return "\n".join(lines + ["", f"**{explanation.conclusion}**"])
+    lines = [f"- `{step.layer}`: {_escape(step.text)}" for step in explanation.steps]
+    return "\n".join(lines + ["", f"**{_escape(explanation.conclusion)}**"])
+
+
+def _escape(text: str) -> str:
+    """SymPy's * and ** are Markdown's emphasis: escape them (and _ and `)."""
+    for char in "\\*_`":
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 def to_latex(explanation: Explanation) -> str:

@@ -42,6 +42,8 @@ class Summary:
     def __str__(self) -> str:
         return to_text(self)
 
+    __repr__ = __str__  # the table, in a terminal and as a notebook's plain text
+
     def _repr_html_(self) -> str:
         from .display import summary_html
 
@@ -114,6 +116,10 @@ def _layer_row(layer: LayerResult, depth: int) -> SummaryRow:
         s = layer.summation
         text = f"Σ_{{{s.index}={s.lower}}}^{{{s.upper}}} ({text})"
         text_latex = rf"\sum_{{{latex(s.index)}={latex(s.lower)}}}^{{{latex(s.upper)}}} \left({text_latex}\right)"
+    if layer.repeats and layer.params != 0:  # its count is for every repetition: say so
+        times = layer.multiplier
+        text = f"{times} × {_bracket(text)}"
+        text_latex = rf"{latex(times)} \cdot {_bracket(text_latex, latex=True)}"
     return SummaryRow(
         label=_short(layer.source),
         kind=layer.kind,

@@ -71,7 +71,7 @@ def working(count: Count) -> str:
     """'2 inputs × 3 outputs = 6 weights, + 3 biases = 9 params', as the seeds write it."""
     parts = []
     if count.factors:
-        product = " × ".join(f"{value} {label}" for label, value in count.factors)
+        product = " × ".join(f"{value} {_unit(label, value)}" for label, value in count.factors)
         parts.append(f"{product} = {count.weights} weights")
     elif count.weights != 0:
         note = f" ({count.note})" if count.note else ""
@@ -87,6 +87,15 @@ def working(count: Count) -> str:
     if not parts:
         return "no parameters"
     return ", ".join(parts) + f" = {count.params} params"
+
+
+def _unit(label: str, value) -> str:
+    """'1 input', '2 inputs'; 'outputs (...)' stays plural unless its number is 1."""
+    if value == 1:
+        word, _, rest = label.partition(" ")
+        if word.endswith("s"):
+            return (word[:-1] + (" " + rest if rest else "")).rstrip()
+    return label
 
 
 def sentence(count: Count, kind: str) -> str:

@@ -212,6 +212,12 @@ def test_repetition_concrete(text, total):
     assert symparam.count(text) == total
 
 
+def test_zero_repetitions_are_no_layers():
+    network = symparam.parse("in(784) -> dense(h) -> dense(h) * (L - 1) -> dense(10)")
+    assert network.evaluate(h=16, L=1) == 784 * 16 + 16 + 16 * 10 + 10
+    assert network.evaluate(h=16, L=2) == 13002
+
+
 def test_repetition_is_never_unrolled():
     # GPT-3's MLP stack: 96 blocks of d -> 4d -> d with d = 12288, counted in closed form.
     network = symparam.parse("in(d) -> (dense(4*d) -> gelu -> dense(d)) * L")

@@ -114,7 +114,7 @@ STRUCTURE = {
         1,
         12,
     ),
-    "repeat_zero_times": ("in(16) -> dense(16) * 0", r"repetition count .*positive.*got 0", 1, 23),
+    "repeat_negative_times": ("in(16) -> dense(16) * (1 - 2)", r"repetition count must be a whole number >= 0, got -1", 1, 24),
 }
 
 # ------------------------------------------------------------------ concrete sizes
