@@ -20,7 +20,11 @@ def texts(cell) -> list:
     for output in cell.get("outputs", []):
         kind = output["output_type"]
         if kind == "stream":
-            shown.append((output["name"], output["text"]))
+            # A stream can come in chunks split by timing: join neighbouring ones.
+            if shown and isinstance(shown[-1], tuple) and shown[-1][0] == output["name"]:
+                shown[-1] = (output["name"], shown[-1][1] + output["text"])
+            else:
+                shown.append((output["name"], output["text"]))
         elif kind in ("execute_result", "display_data"):
             data = output.get("data", {})
             shown.append({key: data[key] for key in TEXT_TYPES if key in data})
