@@ -77,7 +77,9 @@ def _latex_output(body: str, standalone: bool) -> str:
     if not standalone:
         return body
     return (
-        "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+        "\\documentclass{article}\n\\usepackage{amsmath}\n"
+        "\\allowdisplaybreaks  % a long network's lines may break across pages\n"
+        "\\begin{document}\n"
         f"{body}\n\\end{{document}}"
     )
 

@@ -47,6 +47,8 @@ def explain(network) -> Explanation:
 def _shape_words(shape) -> str:
     if len(shape) == 1:
         return f"{shape[0]} values per example"
+    if len(shape) == 2:
+        return f"examples of shape {format_shape(shape)} (time steps, features)"
     return f"examples of shape {format_shape(shape)} (channels last)"
 
 
@@ -80,9 +82,13 @@ def _explain_sum(row: LayerResult) -> str:
 
 def _conclusion(analysis) -> str:
     contributions = [row.params for row in analysis.rows if row.params != 0]
-    split = f"{number(analysis.weights)} weights + {number(analysis.biases)} biases"
+    def part(value) -> str:  # brackets keep a formula apart from the words around it
+        text = number(value)
+        return text if analysis.symbolic is False or " " not in text else f"({text})"
+
+    split = f"{part(analysis.weights)} weights + {part(analysis.biases)} biases"
     if analysis.non_trainable != 0:
-        split += f" + {number(analysis.non_trainable)} non-trainable"
+        split += f" + {part(analysis.non_trainable)} non-trainable"
     if not analysis.symbolic and len(contributions) > 1:
         added = " + ".join(number(c) for c in contributions)
         return f"Adding the layers up: {added} = {number(analysis.total)} parameters ({split})."

@@ -57,7 +57,12 @@ class Network:
     # ---------------------------------------------------------------- counts
     @property
     def value(self) -> int | None:
-        return self.analysis.total if self.is_concrete else None
+        """The exact count, when no size it depends on is left without a value. (A size
+        that changes no count, such as attention's heads, may stay free.)"""
+        if self.is_concrete:
+            return self.analysis.total
+        total = self.analysis.total
+        return int(total) if getattr(total, "is_Integer", False) else None
 
     @property
     def total(self):
@@ -93,8 +98,8 @@ class Network:
     def evaluate(self, **sizes) -> int:
         """The exact count with these sizes; every name must have a value."""
         network = self.subs(**sizes)
-        if not network.is_concrete:
-            missing = ", ".join(sorted(network.free_names()))
+        if network.value is None:
+            missing = ", ".join(sorted(network.free_names())) or "the sizes of its sums"
             raise SymparamError(f"no value for {missing}; give every size to evaluate the count")
         return network.value
 
@@ -186,4 +191,4 @@ def parse(text: str, *, convention: str = "keras", **sizes) -> Network:
 def count(text: str, *, convention: str = "keras", **sizes):
     """The number of parameters: an exact int when every size is known, else SymPy."""
     network = parse(text, convention=convention, **sizes)
-    return network.value if network.is_concrete else network.total
+    return network.value if network.value is not None else network.total

@@ -18,7 +18,7 @@ from .working import formula, formula_latex, is_concrete, latex, number, readabl
 
 @dataclass(frozen=True)
 class SummaryRow:
-    label: str  # the layer or group as written
+    label: str  # the layer or group as written, shortened for a table
     kind: str  # the layer kind, or "group"
     depth: int
     output_shape: tuple
@@ -29,6 +29,7 @@ class SummaryRow:
     non_trainable: Any
     times: Any = None  # a group's repetition count (×L)
     header: bool = False  # an open group's header: its layers follow, and count instead
+    source: str = ""  # as written, in full (comments dropped)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ def _layer_row(layer: LayerResult, depth: int) -> SummaryRow:
         text = f"{times} × {_bracket(text)}"
         text_latex = rf"{latex(times)} \cdot {_bracket(text_latex, latex=True)}"
     return SummaryRow(
+        source=_short(layer.source, width=10**6),
         label=_short(layer.source),
         kind=layer.kind,
         depth=depth,
@@ -150,6 +152,7 @@ def _folded_row(group: Group, layers, outer: int, analysis, header: bool = False
         text = f"{times} × {_bracket(text)}"
         text_latex = rf"{latex(times)} \cdot {_bracket(text_latex, latex=True)}"
     return SummaryRow(
+        source=_short(group.source, width=10**6),
         label=_short(group.source),
         kind="group",
         depth=outer,
@@ -274,9 +277,11 @@ def to_latex(summary: Summary) -> str:
     for row in summary.rows:
         if row.header:
             continue
-        label = _latex_text(row.label)
+        label = _latex_text(row.source)
         value = latex(row.params)
-        equation = row.formula_latex if row.formula_latex == value else f"{row.formula_latex} = {value}"
+        # A symbolic formula is its own value: say it once.
+        concrete = is_concrete(row.params)
+        equation = value if not concrete or row.formula_latex == value else f"{row.formula_latex} = {value}"
         lines.append(rf"\text{{{label}}} &: {equation}")
     lines.append(rf"\text{{total}} &= {latex(summary.total)}")
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"

@@ -82,7 +82,7 @@ def sweep(network, ranges: list[Range]) -> Sweep:
     missing = network.free_names() - {r.name for r in ranges}
     if missing or total.has(sympy.Sum, sympy.Indexed):
         raise SymparamError(
-            "give every other size with --set before sweeping: "
+            "give every other size a value (--set NAME=VALUE, or a keyword) before sweeping: "
             + (", ".join(sorted(missing)) or "the sums need concrete ends")
         )
     function = sympy.lambdify(symbols, total, modules=[_modules(), "numpy"], printer=_printer_class())
@@ -189,15 +189,13 @@ def to_json_dict(result: Sweep) -> dict:
 def plot(result: Sweep, path: str, logy: bool = False) -> None:
     """A line per value of the second varied size (if any), the formula as the title."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as pyplot
+        from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
     except ImportError:
         raise SymparamError(INSTALL_PLOT) from None
     from .latex import to_latex
 
-    figure, axes = pyplot.subplots(figsize=(7, 4.5), dpi=100)
+    figure = Figure(figsize=(7, 4.5), dpi=100)
+    axes = figure.subplots()
     first = result.ranges[0]
     series: dict[tuple, list] = {}
     for row in result.rows:
@@ -222,4 +220,3 @@ def plot(result: Sweep, path: str, logy: bool = False) -> None:
         axes.set_title(str(result.formula), fontsize="small")
         figure.tight_layout()
         figure.savefig(path)
-    pyplot.close(figure)
