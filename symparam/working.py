@@ -38,13 +38,21 @@ def latex(value) -> str:
     return to_latex(value)
 
 
+def _flat(factors) -> list:
+    """The numbers a person multiplies: a factor's parts when it has them (64, 7, 7)."""
+    values = []
+    for factor in factors:
+        values.extend(factor[2] if len(factor) > 2 else (factor[1],))
+    return values
+
+
 def formula(count: Count) -> str:
     """The arithmetic of a count: '784 × 16 + 16', or the SymPy formula when symbolic."""
     if not is_concrete(count.params):
         return str(count.params)
     parts = []
     if count.factors:
-        parts.append(" × ".join(str(value) for _, value in count.factors))
+        parts.append(" × ".join(str(value) for value in _flat(count.factors)))
     elif count.weights != 0:
         parts.append(str(count.weights))
     for value in (count.biases, count.non_trainable):
@@ -58,7 +66,7 @@ def formula_latex(count: Count) -> str:
         return latex(count.params)
     parts = []
     if count.factors:
-        parts.append(r" \cdot ".join(latex(value) for _, value in count.factors))
+        parts.append(r" \cdot ".join(latex(value) for value in _flat(count.factors)))
     elif count.weights != 0:
         parts.append(latex(count.weights))
     for value in (count.biases, count.non_trainable):
@@ -71,7 +79,7 @@ def working(count: Count) -> str:
     """'2 inputs × 3 outputs = 6 weights, + 3 biases = 9 params', as the seeds write it."""
     parts = []
     if count.factors:
-        product = " × ".join(f"{value} {_unit(label, value)}" for label, value in count.factors)
+        product = " × ".join(f"{f[1]} {_unit(f[0], f[1])}" for f in count.factors)
         parts.append(f"{product} = {count.weights} weights")
     elif count.weights != 0:
         note = f" ({count.note})" if count.note else ""

@@ -93,7 +93,7 @@ def test_summary_json_rows_have_formulas():
     document = json.loads(run("summary", SEED_CNN, "--format", "json"))
     assert document["total"] == 2515 and document["trainable"] == 2515
     assert [row["params"] for row in document["rows"]] == [56, 57, 0, 2402]
-    assert document["rows"][0]["formula"] == "3 × 18 + 2"
+    assert document["rows"][0]["formula"] == "3 × 2 × 3 × 3 + 2"  # inputs × filters × kernel + biases
 
 
 # ------------------------------------------------------------------ explain

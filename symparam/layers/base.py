@@ -33,7 +33,8 @@ class Count(NamedTuple):
     weights: Any = 0
     biases: Any = 0
     non_trainable: Any = 0
-    factors: tuple[tuple[str, Any], ...] = ()
+    # (label, value[, parts]): parts multiply to value, as 64 × 7 × 7 for a conv's outputs
+    factors: tuple[tuple, ...] = ()
     note: str = ""  # how the weights are made up, when no product says it
     non_trainable_note: str = ""  # what the non-trainable ones are
     matrix: tuple = ()  # the weight matrix's shape, for tie= (embedding, dense)

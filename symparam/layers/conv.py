@@ -66,7 +66,8 @@ def _convolution(rank: int):
             biases=filters if call["bias"] else 0,
             factors=(
                 ("inputs", inputs),
-                (f"outputs ({filters} filters × {kernel_text(kernel)} kernel)", outputs),
+                (f"outputs ({filters} filters × {kernel_text(kernel)} kernel)", outputs,
+                 (filters, *kernel)),
             ),
         )
         return Output(_output_extents(call, rank, spatial) + (filters,), count)
@@ -97,7 +98,8 @@ def _transposed(rank: int):
             biases=filters if call["bias"] else 0,
             factors=(
                 ("inputs", channels),
-                (f"outputs ({per_group} filters × {kernel_text(kernel)} kernel)", outputs),
+                (f"outputs ({per_group} filters × {kernel_text(kernel)} kernel)", outputs,
+                 (call.algebra.divide(filters, groups), *kernel)),
             ),
         )
         return Output(extents + (filters,), count)
@@ -116,7 +118,8 @@ def _depthwise(rank: int):
             biases=channels * multiplier if call["bias"] else 0,
             factors=(
                 ("channels", channels),
-                (f"outputs ({multiplier} per channel × {kernel_text(kernel)} kernel)", outputs),
+                (f"outputs ({multiplier} per channel × {kernel_text(kernel)} kernel)", outputs,
+                 (multiplier, *kernel)),
             ),
         )
         return Output(_output_extents(call, rank, spatial) + (channels * multiplier,), count)
