@@ -156,8 +156,10 @@ def ref_text(ref: Ref) -> str:
     if ref.index is None:
         return ref.stem
     index = unparse(ref.index)
-    if isinstance(ref.index, Num) or (isinstance(ref.index, Ref) and ref.index.index is None):
-        return f"{ref.stem}_{index}" if len(index) == 1 else f"{ref.stem}_{{{index}}}"
+    if isinstance(ref.index, Num) and ref.stem[-1].isalpha():
+        return f"{ref.stem}{index}"  # h2, as people write it
+    if isinstance(ref.index, Ref) and ref.index.index is None and len(index) == 1:
+        return f"{ref.stem}_{index}"
     return f"{ref.stem}_{{{index}}}"
 
 

@@ -159,7 +159,7 @@ def test_ellipsis_with_index_expressions():
 
 def test_concrete_ellipsis_is_written_out():
     network = symparam.parse("in(h0) -> dense(h1) -> ... -> dense(h3)")
-    assert [layer.source for layer in network.layers] == ["dense(h_1)", "dense(h_2)", "dense(h_3)"]
+    assert [layer.source for layer in network.layers] == ["dense(h1)", "dense(h2)", "dense(h3)"]
     h = network.symbols["h"]
     h0, h1, h2, h3 = (h[k] for k in range(4))
     assert network.total == h0 * h1 + h1 * h2 + h2 * h3 + h1 + h2 + h3

@@ -146,7 +146,7 @@ ELLIPSES = {
     ),
     "stem_differs": (
         "in(h0) -> dense(h1) -> ... -> dense(gl)",
-        r"differ only in indices.*'h_1' becomes 'gl'",
+        r"differ only in indices.*'h1' becomes 'gl'",
         1,
         37,
     ),
