@@ -48,30 +48,22 @@ def _flat(factors) -> list:
 
 def formula(count: Count) -> str:
     """The arithmetic of a count: '784 × 16 + 16', or the SymPy formula when symbolic."""
-    if not is_concrete(count.params):
-        return str(count.params)
-    parts = []
-    if count.factors:
-        parts.append(" × ".join(str(value) for value in _flat(count.factors)))
-    elif count.weights != 0:
-        parts.append(str(count.weights))
-    for value in (count.biases, count.non_trainable):
-        if value != 0:
-            parts.append(str(value))
-    return " + ".join(parts) or "0"
+    return _arithmetic(count, str, " × ")
 
 
 def formula_latex(count: Count) -> str:
+    return _arithmetic(count, latex, r" \cdot ")
+
+
+def _arithmetic(count: Count, show, times: str) -> str:
     if not is_concrete(count.params):
-        return latex(count.params)
+        return show(count.params)
     parts = []
     if count.factors:
-        parts.append(r" \cdot ".join(latex(value) for value in _flat(count.factors)))
+        parts.append(times.join(show(value) for value in _flat(count.factors)))
     elif count.weights != 0:
-        parts.append(latex(count.weights))
-    for value in (count.biases, count.non_trainable):
-        if value != 0:
-            parts.append(latex(value))
+        parts.append(show(count.weights))
+    parts += [show(value) for value in (count.biases, count.non_trainable) if value != 0]
     return " + ".join(parts) or "0"
 
 
