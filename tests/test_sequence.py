@@ -5,6 +5,7 @@ or published; tests/test_torch_sequence.py checks the PyTorch convention against
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,9 @@ def test_structure_errors(text, message, at):
     line = text.count("\n", 0, where) + 1
     column = where - (text.rfind("\n", 0, where) + 1) + 1
     assert (info.value.line, info.value.column) == (line, column)
+    result = CliRunner().invoke(main, ["count", text])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert re.search(f"^error: {line}:{column}: .*{message}", result.stderr)
 
 
 @pytest.mark.parametrize(
@@ -226,9 +230,3 @@ def test_keras_only_options_under_torch(text, message):
 def test_breakdown_names_the_definition_call():
     result = CliRunner().invoke(main, ["count", "let mlp(f) = dense(f) -> relu;\nin(4) -> mlp(8) -> mlp(2)", "--breakdown"])
     assert "mlp(8) › dense(f)" in result.stdout and "mlp(2) › dense(f)" in result.stdout
-
-
-def test_structure_error_exit_code():
-    result = CliRunner().invoke(main, ["count", "in(8) -> residual(dense(4))"])
-    assert result.exit_code == 2
-    assert "skip connection" in result.stderr and "Traceback" not in result.output
