@@ -70,7 +70,7 @@ def main() -> None:
         ("GPT-3 MLP stack, symbolic", GPT3, {}),
         ("GPT-3 MLP stack, d=12288 L=96", GPT3, {"d": 12288, "L": 96}),
     ]:
-        seconds = in_process(lambda: symparam.count(text, **sizes), runs)
+        seconds = in_process(lambda text=text, sizes=sizes: symparam.count(text, **sizes), runs)
         print(f"  {label:<36} {seconds * 1000:8.2f} ms   = {symparam.count(text, **sizes)}")
 
     print("\nscaling with depth (time per layer should stay flat)")
@@ -78,7 +78,7 @@ def main() -> None:
         previous = None
         for depth in (250, 1000, 4000):
             text = dense_chain(depth, width)
-            seconds = in_process(lambda: symparam.parse(text), max(3, runs // 5))
+            seconds = in_process(lambda text=text: symparam.parse(text), max(3, runs // 5))
             per_layer = seconds / depth * 1e6
             ratio = "" if previous is None else f"   x{seconds / previous:4.1f} for x4 layers"
             print(f"  {kind:<9} {depth:5d} layers {seconds * 1000:9.1f} ms  {per_layer:7.1f} µs/layer{ratio}")

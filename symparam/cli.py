@@ -17,13 +17,6 @@ from .syntax import parse_network
 DTYPES = ("fp64", "fp32", "tf32", "fp16", "bf16", "int8")
 
 
-class Failure(Exception):
-    """A SymparamError with where its text came from, for the message."""
-
-    def __init__(self, error: SymparamError, origin: str | None):
-        self.error, self.origin = error, origin
-
-
 def _read_expression(expression: str | None, file: str | None) -> tuple[str, str | None]:
     """The expression text and where it came from (a file name, for messages)."""
     if expression is not None and file is not None:
@@ -35,7 +28,7 @@ def _read_expression(expression: str | None, file: str | None) -> tuple[str, str
             with open(file, encoding="utf-8") as handle:
                 return handle.read(), file
         except OSError as error:
-            raise click.BadParameter(f"cannot read {file}: {error.strerror}", param_hint="-f")
+            raise click.BadParameter(f"cannot read {file}: {error.strerror}", param_hint="-f") from None
     if expression is None:
         raise click.UsageError("give an expression, -f FILE, or - to read standard input")
     if expression == "-":

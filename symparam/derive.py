@@ -119,8 +119,6 @@ class Solution:
 
 def solve(network, name: str, budget: int) -> Solution:
     """The largest whole `name` whose count stays within `budget`, and the exact root."""
-    import sympy
-
     variable = _symbol(network, name)
     others = network.free_names() - {name}
     if others:

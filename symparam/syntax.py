@@ -401,7 +401,7 @@ def link_endpoint_names(first: ast.Call, last: ast.Call) -> tuple[ast.Call, ast.
         return first, last
     args = [_pair_names(a, b) for a, b in zip(first.args, last.args)]
     last_keywords = {kw.name: kw for kw in last.keywords}
-    first_kw, last_kw = [], []
+    first_kw = []
     for kw in first.keywords:
         other = last_keywords.get(kw.name)
         a, b = _pair_names(kw.value, other.value) if other else (kw.value, None)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import symparam
 from symparam.cli import main
 from symparam.explain import explain, to_text as explain_text
-from symparam.summary import summarize, to_text as summary_text
+from symparam.summary import summarize
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SEED_CNN = "in(20, 20, 3) -> conv2d(2, 3, padding=same) -> conv2d(3, 3, padding=same) -> flatten -> dense(2)"
@@ -172,7 +172,6 @@ def test_solve(expression, budget, value):
 def test_solve_gives_the_exact_root():
     document = json.loads(run("solve", "in(784) -> dense(h) -> dense(h) -> dense(10)",
                               "--total", "1000000", "--for", "h", "--format", "json"))
-    h = sp.Symbol("h", positive=True)
     root = sp.parse_expr(document["root"])  # our own output, read back in a test
     assert sp.simplify(root**2 + 796 * root + 10 - 1_000_000) == 0
     assert 678 < root < 679
