@@ -8,11 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .analysis import LayerResult, format_shape
-from .working import working
-
-
-def is_concrete(value) -> bool:
-    return isinstance(value, int)
+from .working import is_concrete, working
 
 
 def text(value) -> str:
@@ -37,10 +33,6 @@ def latex(value) -> str:
 
 
 # ------------------------------------------------------------------ JSON
-
-
-def to_json(network) -> str:
-    return dumps(json_document(network))
 
 
 def dumps(document: dict) -> str:
