@@ -8,7 +8,7 @@ add up to the totals, at any depth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .analysis import LayerResult, format_shape
@@ -96,6 +96,10 @@ def _group_rows(layers, level: int, depth: int, analysis) -> list[SummaryRow]:
     if level > depth:
         return [_folded_row(group, layers, level - 1, analysis)]
     rows = [_folded_row(group, layers, level - 1, analysis, header=True)]
+    if _only_child(layers, level):
+        # `block(d, H) * L` holds just `block(d, H)`: one header says it; open the child.
+        inner = _group_rows(layers, level + 1, depth + 1, analysis)[1:]
+        return rows + [replace(row, depth=row.depth - 1) for row in inner]
     index = 0
     while index < len(layers):
         layer = layers[index]
@@ -107,6 +111,16 @@ def _group_rows(layers, level: int, depth: int, analysis) -> list[SummaryRow]:
         rows.extend(_group_rows(layers[index:end], level + 1, depth, analysis))
         index = end
     return rows
+
+
+def _only_child(layers, level: int) -> bool:
+    """Do all these layers share one more, unrepeated group just inside this one?"""
+    inner = layers[0].groups[level] if len(layers[0].groups) > level else None
+    return (
+        inner is not None
+        and inner.count is None
+        and all(len(layer.groups) > level and layer.groups[level] == inner for layer in layers)
+    )
 
 
 def _layer_row(layer: LayerResult, depth: int) -> SummaryRow:
@@ -148,9 +162,9 @@ def _folded_row(group: Group, layers, outer: int, analysis, header: bool = False
     times = group.count
     text = formula(Count(weights=per_instance))
     text_latex = formula_latex(Count(weights=per_instance))
-    if times is not None:
-        text = f"{times} × {_bracket(text)}"
-        text_latex = rf"{latex(times)} \cdot {_bracket(text_latex, latex=True)}"
+    if multiplier != 1 and per_instance != 0:  # this group's count and those around it
+        text = f"{multiplier} × {_bracket(text)}"
+        text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
     return SummaryRow(
         source=_short(group.source, width=10**6),
         label=_short(group.source),
