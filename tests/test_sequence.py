@@ -5,7 +5,6 @@ or published; tests/test_torch_sequence.py checks the PyTorch convention against
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from click.testing import CliRunner
 import symparam
 from symparam import SymparamError
 from symparam.cli import main
+from helpers import assert_error
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 GPT2_SMALL = dict(V=50257, T=1024, d=768, L=12, H=12)
@@ -202,15 +202,10 @@ def test_gpt3_counts_in_closed_form():
          "later-definition", "as-binds-tightly"],
 )
 def test_structure_errors(text, message, at):
-    with pytest.raises(SymparamError, match=message) as info:
-        symparam.parse(text)
     where = text.index(at) if at != "e\n" else len(text) - 1
     line = text.count("\n", 0, where) + 1
     column = where - (text.rfind("\n", 0, where) + 1) + 1
-    assert (info.value.line, info.value.column) == (line, column)
-    result = CliRunner().invoke(main, ["count", text])
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    assert re.search(f"^error: {line}:{column}: .*{message}", result.stderr)
+    assert_error(text, message, line, column)
 
 
 @pytest.mark.parametrize(

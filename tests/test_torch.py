@@ -202,38 +202,12 @@ ACTIVATIONS = cases(*[
 ])
 
 
-@pytest.mark.parametrize("layer, shape, make, layout", LINEAR)
-def test_linear(layer, shape, make, layout):
-    check_layer(layer, shape, make, layout)
-
-
-@pytest.mark.parametrize("layer, shape, make, layout", CONVOLUTIONS)
-def test_convolution(layer, shape, make, layout):
-    check_layer(layer, shape, make, layout)
-
-
-@pytest.mark.parametrize("layer, shape, make, layout", TRANSPOSED)
-def test_transposed_convolution(layer, shape, make, layout):
-    check_layer(layer, shape, make, layout)
-
-
-@pytest.mark.parametrize("layer, shape, make, layout", DEPTHWISE_SEPARABLE)
-def test_depthwise_and_separable(layer, shape, make, layout):
-    check_layer(layer, shape, make, layout)
-
-
-@pytest.mark.parametrize("layer, shape, make, layout", POOLING_RESHAPING)
-def test_pooling_and_reshaping(layer, shape, make, layout):
-    check_layer(layer, shape, make, layout)
-
-
-@pytest.mark.parametrize("layer, shape, make, layout", NORMALIZATION)
-def test_normalization(layer, shape, make, layout):
-    check_layer(layer, shape, make, layout)
-
-
-@pytest.mark.parametrize("layer, shape, make, layout", ACTIVATIONS)
-def test_activation_and_dropout(layer, shape, make, layout):
+@pytest.mark.parametrize(
+    "layer, shape, make, layout",
+    LINEAR + CONVOLUTIONS + TRANSPOSED + DEPTHWISE_SEPARABLE + POOLING_RESHAPING
+    + NORMALIZATION + ACTIVATIONS,
+)
+def test_layer(layer, shape, make, layout):
     check_layer(layer, shape, make, layout)
 
 

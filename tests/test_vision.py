@@ -7,7 +7,6 @@ arithmetic written next to each case. tests/test_torch.py checks each kind again
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import sympy as sp
 
 import symparam
 from symparam import SymparamError
+from helpers import assert_error
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SEED_CNN = "in(20, 20, 3) -> conv2d(2, 3, padding=same) -> conv2d(3, 3, padding=same) -> flatten -> dense(2)"
@@ -205,17 +205,7 @@ def test_symbolic_shapes_stay_symbolic():
 )
 def test_vision_errors(text, message, at):
     """`at`: the text the caret must stand on (its last occurrence)."""
-    with pytest.raises(SymparamError, match=message) as info:
-        symparam.parse(text)
-    column = text.rindex(at) + 1
-    assert (info.value.line, info.value.column) == (1, column)
-    from click.testing import CliRunner
-
-    from symparam.cli import main
-
-    result = CliRunner().invoke(main, ["count", text])
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    assert re.search(f"^error: 1:{column}: .*{message}", result.stderr)
+    assert_error(text, message, 1, text.rindex(at) + 1)
 
 
 def test_torch_refuses_strided_same_padding():
