@@ -8,7 +8,9 @@ from typing import Any, Iterable, Mapping
 
 from . import ast
 from .errors import SymparamError
-from .sizes import Sizes, constant, is_integer, show
+from .algebra import is_integer
+from .sizes import Sizes, constant
+from .values import show
 from .syntax import name_ref, parse_binding
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")

@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from . import render
-from .analysis import analyze
+from . import render, values
 from .bindings import sizes_from_texts
+from .counting import analyze
 from .errors import SymparamError
 from .network import CONVENTIONS, Network
 from .syntax import parse_network
@@ -50,9 +50,7 @@ def network_command(function):
     def command(expression, file, settings, convention, **options):
         text, origin = _read_expression(expression, file)
         try:
-            tree = parse_network(text)
-            sizes = sizes_from_texts(settings)
-            network = Network(tree, analyze(tree, sizes, convention), convention, sizes)
+            network = Network.count(parse_network(text), sizes_from_texts(settings), convention)
             function(network, **options)
         except SymparamError as error:
             _fail(error, origin)
@@ -117,18 +115,18 @@ def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
     if fmt == "json":
         document = render.json_document(network)
         for key, value in extras.items():
-            document[key] = render.json_value(value)
+            document[key] = values.json_value(value)
         if dtype:
             document["dtype"] = dtype
             if isinstance(extras["bytes"], int):
                 document["bytes_readable"] = binary_size(extras["bytes"])
         click.echo(render.dumps(document))
         return
-    show = render.latex if fmt == "latex" else render.text
+    show = values.latex if fmt == "latex" else values.text
     if breakdown:
         click.echo(render.breakdown(network))
         if fmt == "latex" and not network.is_concrete:
-            click.echo(render.latex(total))
+            click.echo(values.latex(total))
     elif not extras:
         click.echo(show(total))
     else:
@@ -165,7 +163,7 @@ def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
     if fmt == "json":
         document = table.to_json_dict(result)
         if dtype:
-            document.update(dtype=dtype, bytes=render.json_value(size))
+            document.update(dtype=dtype, bytes=values.json_value(size))
         click.echo(render.dumps(document))
     elif fmt == "latex":
         click.echo(_latex_output(table.to_latex(result), standalone))
@@ -173,7 +171,7 @@ def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
         click.echo(table.to_text(result))
         if dtype:
             readable = f" ({binary_size(size)})" if isinstance(size, int) else ""
-            click.echo(f"Weights in {dtype}: {render.text(size)} bytes{readable}")
+            click.echo(f"Weights in {dtype}: {values.text(size)} bytes{readable}")
 
 
 @main.command()
@@ -221,7 +219,7 @@ def solve(network: Network, name, budget, other, fmt):
             "value": result.value,
             "count": result.count_at_value,
             "root": None if result.root is None else str(result.root),
-            "root_latex": None if result.root is None else render.latex(result.root),
+            "root_latex": None if result.root is None else values.latex(result.root),
         }))
         return
     if result.value is None:

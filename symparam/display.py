@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from .analysis import format_shape
-from .working import latex, number
+from .summary import to_html as summary_html
+from .values import latex, one_line
+from .values import shape_text as format_shape
 
 
 def _math(tex: str) -> str:
@@ -13,48 +14,12 @@ def _math(tex: str) -> str:
     return f"$$ {escape(tex)} $$"
 
 
-def summary_html(summary) -> str:
-    from .summary import HEADINGS, _cells
-
-    head = "".join(f"<th>{escape(title)}</th>" for title in HEADINGS)
-    body = []
-    for row in summary.rows:
-        cells = _cells(row)
-        style = ' style="font-style: italic"' if row.header else ""
-        tds = "".join(
-            f'<td style="text-align: {"right" if i >= 3 else "left"}; white-space: pre">'
-            f"{escape(cell)}</td>"
-            for i, cell in enumerate(cells)
-        )
-        body.append(f"<tr{style}>{tds}</tr>")
-    totals = "".join(
-        f"<tr><th colspan=\"3\" style=\"text-align: left\">{title}</th>"
-        f"<td colspan=\"3\" style=\"text-align: left\">{escape(number(value))}</td></tr>"
-        for title, value in (
-            ("Total params", summary.total),
-            ("Trainable params", summary.trainable),
-            ("Non-trainable params", summary.non_trainable),
-        )
-    )
-    return (
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
-        f"<tfoot>{totals}</tfoot></table>"
-    )
-
-
-def _code(expression: str, width: int = 160) -> str:
-    """The expression on one line, without its comments."""
-    text = " ".join(" ".join(line.split("#", 1)[0].split()) for line in expression.splitlines())
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 def network_html(network) -> str:
     total = network.analysis.total
     formula = _math(rf"\text{{params}} = {latex(total)}")
     shape = escape(format_shape(network.output_shape))
     return (
-        f"<div><p><code>{escape(_code(network.expression))}</code> → {shape}</p>"
+        f"<div><p><code>{escape(one_line(network.expression, 160))}</code> → {shape}</p>"
         f"<p>{formula}</p>{summary_html(network.summary())}</div>"
     )
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import LayerResult, format_shape
-from .working import latex, number, sentence
+from .results import LayerResult
+from .values import latex, number
+from .values import text as plain
+from .values import shape_text as format_shape
+from .working import sentence
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Explanation:
 
 def explain(network) -> Explanation:
     analysis = network.analysis
-    source = network.tree.chain.stages[0].span.text(network.expression)
+    source = analysis.input.source
     steps = [Step(source, f"the input: {_shape_words(analysis.input_shape)}. An input has no parameters.")]
     steps += [Step(" ".join(row.source.split()), _explain_row(row)) for row in analysis.rows]
     return Explanation(tuple(steps), _conclusion(analysis), network)
@@ -63,7 +66,7 @@ def _explain_row(row: LayerResult) -> str:
         if group.count is not None and row.count.params != 0:
             text += (
                 f" It stands inside '{' '.join(group.source.split())}', which repeats "
-                f"{group.count} times, so it counts {group.count} times."
+                f"{plain(group.count)} times, so it counts {plain(group.count)} times."
             )
     return text
 
@@ -72,10 +75,10 @@ def _explain_sum(row: LayerResult) -> str:
     s = row.summation
     per_layer = sentence(s.step, row.kind).rstrip(".")
     return (
-        f"the layers for {s.index} = {s.lower} ... {s.upper}. Layer {s.index} takes "
+        f"the layers for {plain(s.index)} = {plain(s.lower)} ... {plain(s.upper)}. Layer {plain(s.index)} takes "
         f"{format_shape(s.step_input)} to {format_shape(s.step_output)}: {per_layer}. "
-        f"Summed over {s.index} = {s.lower} ... {s.upper}, that is {row.count.weights} weights"
-        + (f" and {row.count.biases} biases" if row.count.biases != 0 else "")
+        f"Summed over {plain(s.index)} = {plain(s.lower)} ... {plain(s.upper)}, that is {plain(row.count.weights)} weights"
+        + (f" and {plain(row.count.biases)} biases" if row.count.biases != 0 else "")
         + "."
     )
 

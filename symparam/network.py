@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import ast
-from .analysis import Analysis, LayerResult, analyze
 from .bindings import sizes_from_keywords
+from .counting import analyze
 from .errors import SymparamError
+from .results import Group, LayerResult, Result
 from .sizes import Sizes
 from .syntax import parse_network
 
@@ -19,18 +20,34 @@ class Network:
 
     Counts (`total`, `weights`, `biases`, `trainable`, `non_trainable`) are SymPy
     expressions; `value` is the exact `int` when nothing is left symbolic, else None.
+    `tree` is the result tree (see symparam.results); `layers` its flat view.
     """
 
-    def __init__(self, tree: ast.Network, analysis: Analysis, convention: str, sizes: Sizes):
-        self.tree = tree
+    def __init__(self, syntax: ast.Network, analysis: Result, convention: str, sizes: Sizes):
+        self.syntax = syntax
         self.analysis = analysis
         self.convention = convention
         self.sizes = sizes
 
+    @classmethod
+    def count(cls, syntax: ast.Network, sizes: Sizes, convention: str = "keras") -> "Network":
+        """Count a parsed network with these sizes."""
+        if convention not in CONVENTIONS:
+            raise SymparamError(
+                f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}"
+            )
+        return cls(syntax, analyze(syntax, sizes, convention), convention, sizes)
+
     # ---------------------------------------------------------------- what it is
     @property
     def expression(self) -> str:
-        return self.tree.source
+        return self.syntax.source
+
+    @property
+    def tree(self) -> Group:
+        """The result tree: the network as a group of layers and groups (repetitions,
+        definition calls, residual/parallel/moe, Σ), each with its totals."""
+        return self.analysis.tree
 
     @property
     def layers(self) -> tuple[LayerResult, ...]:
@@ -82,10 +99,10 @@ class Network:
 
     @property
     def trainable(self):
-        return _sympy(self.analysis.weights + self.analysis.biases)
+        return _sympy(self.analysis.trainable)
 
     def latex(self) -> str:
-        from .render import latex
+        from .values import latex
 
         return latex(self.analysis.total)
 
@@ -93,7 +110,7 @@ class Network:
     def subs(self, **sizes) -> "Network":
         """The same network with more sizes given; symbolic where some are still free."""
         merged = self.sizes.merged(sizes_from_keywords(sizes))
-        return Network(self.tree, analyze(self.tree, merged, self.convention), self.convention, merged)
+        return Network.count(self.syntax, merged, self.convention)
 
     def evaluate(self, **sizes) -> int:
         """The exact count with these sizes; every name must have a value."""
@@ -181,11 +198,9 @@ def parse(text: str, *, convention: str = "keras", **sizes) -> Network:
     >>> parse("in(784) -> dense(16) -> dense(16) -> dense(10)").value
     13002
     """
-    if convention not in CONVENTIONS:
+    if convention not in CONVENTIONS:  # before parsing: a wrong convention is the first mistake
         raise SymparamError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
-    tree = parse_network(text)
-    bound = sizes_from_keywords(sizes)
-    return Network(tree, analyze(tree, bound, convention), convention, bound)
+    return Network.count(parse_network(text), sizes_from_keywords(sizes), convention)
 
 
 def count(text: str, *, convention: str = "keras", **sizes):

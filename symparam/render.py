@@ -1,36 +1,13 @@
-"""Results -> text, LaTeX, JSON and the per-layer working.
+"""Results -> JSON and the per-layer working (--breakdown).
 
-Nothing here imports SymPy unless a value is symbolic.
+Values become text, LaTeX and JSON in values.py; nothing here imports SymPy.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from .analysis import LayerResult, format_shape
-from .working import is_concrete, working
-
-
-def text(value) -> str:
-    return str(value)
-
-
-def json_value(value) -> Any:
-    """A count as JSON: an integer when concrete, else str() of the SymPy expression."""
-    if isinstance(value, int):
-        return value
-    if getattr(value, "is_Integer", False):
-        return int(value)
-    return str(value)
-
-
-def latex(value) -> str:
-    if isinstance(value, int):
-        return str(value)
-    from .latex import to_latex
-
-    return to_latex(value)
-
+from .results import LayerResult
+from .values import is_concrete, json_value, latex, shape_text, text, unlimited_digits
+from .working import working
 
 # ------------------------------------------------------------------ JSON
 
@@ -38,7 +15,8 @@ def latex(value) -> str:
 def dumps(document: dict) -> str:
     import json
 
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    with unlimited_digits():
+        return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def json_document(network) -> dict:
@@ -48,7 +26,7 @@ def json_document(network) -> dict:
         "expression": network.expression,
         "convention": network.convention,
         "total": json_value(analysis.total),
-        "trainable": json_value(analysis.weights + analysis.biases),
+        "trainable": json_value(analysis.trainable),
         "non_trainable": json_value(analysis.non_trainable),
         "weights": json_value(analysis.weights),
         "biases": json_value(analysis.biases),
@@ -81,8 +59,7 @@ def _layer_json(row: LayerResult) -> dict:
 def breakdown(network) -> str:
     """One line per layer with its working, then the total as a sum of the rows."""
     analysis = network.analysis
-    lines = [("input", network.tree.chain.stages[0].span.text(network.expression),
-              format_shape(analysis.input_shape), "")]
+    lines = [("input", analysis.input.source, shape_text(analysis.input_shape), "")]
     for row in analysis.rows:
         lines.append(_row_line(row))
     width_source = max(len(line[1]) for line in lines)
@@ -99,17 +76,17 @@ def _row_line(row: LayerResult):
     if row.summation is not None:
         s = row.summation
         work = (
-            f"for {s.index} = {s.lower} ... {s.upper}: {working(s.step)}; "
-            f"in all {str(row.count.params)} params"
+            f"for {s.index} = {text(s.lower)} ... {text(s.upper)}: {working(s.step)}; "
+            f"in all {text(row.count.params)} params"
         )
     else:
         work = working(row.count)
     if row.repeats:
-        times = "×" + " ×".join(f"({r})" if not _atomic(r) else str(r) for r in row.repeats)
+        times = "×" + " ×".join(f"({text(r)})" if not _atomic(r) else text(r) for r in row.repeats)
         work = f"{times}: {work}"
     # Inside a definition, say which call: basic(64) › conv2d(c, 3, padding=1).
     source = " › ".join((*row.context, " ".join(row.source.split())))
-    return (row.kind, source, "-> " + format_shape(row.output_shape), work)
+    return (row.kind, source, "-> " + shape_text(row.output_shape), work)
 
 
 def _atomic(value) -> bool:
@@ -118,11 +95,11 @@ def _atomic(value) -> bool:
 
 def _total_line(analysis) -> str:
     total = analysis.total
-    summary = f"{str(analysis.weights)} weights + {str(analysis.biases)} biases"
+    summary = f"{text(analysis.weights)} weights + {text(analysis.biases)} biases"
     if analysis.non_trainable != 0:
-        summary += f" + {str(analysis.non_trainable)} non-trainable"
+        summary += f" + {text(analysis.non_trainable)} non-trainable"
     contributions = [row.params for row in analysis.rows if row.params != 0]
     if is_concrete(total) and len(contributions) > 1:
-        sum_text = " + ".join(str(c) for c in contributions)
-        return f"total: {sum_text} = {total} params ({summary})"
-    return f"total: {str(total)} params ({summary})"
+        sum_text = " + ".join(text(c) for c in contributions)
+        return f"total: {sum_text} = {text(total)} params ({summary})"
+    return f"total: {text(total)} params ({summary})"

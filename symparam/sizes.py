@@ -1,10 +1,4 @@
-"""Size expressions -> values, in one of two arithmetics.
-
-`Concrete` works on Python ints (and Fractions on the way) and never imports SymPy; it
-raises `NeedsSymbols` at the first name without a value, and the analysis then starts
-again with `Symbolic`, which builds SymPy expressions. Layer formulas are written once,
-with + - * and the helpers here, and work in both.
-"""
+"""Size expressions -> values, in either arithmetic of algebra.py; the sizes given."""
 
 from __future__ import annotations
 
@@ -12,14 +6,12 @@ from fractions import Fraction
 from typing import Any
 
 from . import ast
+from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .errors import SymparamError
+from .values import show
 
 MAX_EXPONENT = 4096  # keeps `2^(10^9)` from hanging the process
 MAX_BITS = 1 << 20  # about 315,000 digits: far past any network, well short of a hang
-
-
-class NeedsSymbols(Exception):
-    """A name has no value: the count must be symbolic."""
 
 
 class Sizes:
@@ -66,171 +58,23 @@ class Scope:
         return SymparamError(message, span, self.source)
 
 
-def is_integer(value) -> bool:
-    if isinstance(value, int):
-        return True
-    if isinstance(value, Fraction):
-        return value.denominator == 1
-    return bool(getattr(value, "is_integer", False)) and bool(getattr(value, "is_number", False))
-
-
-def is_number(value) -> bool:
-    return isinstance(value, (int, Fraction)) or bool(getattr(value, "is_number", False))
-
-
-def show(value) -> str:
-    """A number as a person writes it: 3/2 as 1.5, 1/3 as 1/3, 12 as 12."""
-    if isinstance(value, Fraction) and value.denominator != 1:
-        denominator = value.denominator
-        for prime in (2, 5):
-            while denominator % prime == 0:
-                denominator //= prime
-        if denominator == 1:  # a terminating decimal
-            digits = 0
-            while (value * 10**digits).denominator != 1:
-                digits += 1
-            return f"{float(value):.{digits}f}" if digits <= 15 else str(value)
-    return str(value)
-
-
-def normalize(value):
-    """Fractions that are whole become ints, so results are exact Python ints."""
-    if isinstance(value, Fraction) and value.denominator == 1:
-        return int(value)
-    return value
-
-
-class Concrete:
-    """Arithmetic on Python ints; any name without a value raises NeedsSymbols."""
-
-    symbolic = False
-
-    def number(self, value):
-        return value
-
-    def symbol(self, name: str):
-        raise NeedsSymbols(name)
-
-    def indexed(self, stem: str, index):
-        raise NeedsSymbols(stem)
-
-    def index_symbol(self, name: str):
-        raise NeedsSymbols(name)
-
-    def divide(self, a, b):
-        return normalize(Fraction(a) / Fraction(b))
-
-    def floor_divide(self, a, b):
-        return Fraction(a) // Fraction(b)
-
-    def floor(self, value):
-        return int(value // 1)
-
-    def ceiling(self, value):
-        return int(-((-value) // 1))
-
-    def power(self, base, exponent):
-        return normalize(Fraction(base) ** exponent)
-
-    def maximum(self, a, b):
-        return max(a, b)
-
-    def add_all(self, terms):
-        return normalize(sum(terms, 0))
-
-    def equal(self, a, b) -> bool:
-        return a == b
-
-    def summation(self, term, index, lower, upper):
-        raise AssertionError("concrete ranges are unrolled")
-
-
-class Symbolic:
-    """Arithmetic building SymPy expressions; names without a value become symbols."""
-
-    symbolic = True
-
-    def __init__(self):
-        import sympy  # only here: a concrete count never pays for this import
-
-        self.sp = sympy
-        self._symbols: dict[str, Any] = {}
-        self._bases: dict[str, Any] = {}
-
-    def number(self, value):
-        if isinstance(value, Fraction):
-            return self.sp.Rational(value.numerator, value.denominator)
-        return self.sp.Integer(value)
-
-    def symbol(self, name: str):
-        if name not in self._symbols:
-            self._symbols[name] = self.sp.Symbol(name, integer=True, positive=True)
-        return self._symbols[name]
-
-    def index_symbol(self, name: str):
-        return self.sp.Symbol(name, integer=True)
-
-    def indexed(self, stem: str, index):
-        if stem not in self._bases:
-            self._bases[stem] = self.sp.IndexedBase(stem, integer=True, positive=True)
-        return self._bases[stem][index]
-
-    def divide(self, a, b):
-        return self.sp.Mul(a, self.sp.Pow(b, -1))
-
-    def floor_divide(self, a, b):
-        return self.sp.floor(self.divide(a, b))
-
-    def floor(self, value):
-        return self.sp.floor(value)
-
-    def ceiling(self, value):
-        return self.sp.ceiling(value)
-
-    def power(self, base, exponent):
-        return self.sp.Pow(base, exponent)
-
-    def maximum(self, a, b):
-        return self.sp.Max(a, b)
-
-    def add_all(self, terms):
-        # One Add of all the terms: linear, where a loop of `a + b` would be quadratic.
-        return self.sp.Add(*terms)
-
-    def equal(self, a, b) -> bool:
-        difference = self.as_expr(a) - self.as_expr(b)
-        return difference == 0 or self.sp.expand(difference) == 0
-
-    def as_expr(self, value):
-        return self.number(value) if isinstance(value, (int, Fraction)) else value
-
-    def summation(self, term, index, lower, upper):
-        if term == 0:
-            return self.sp.Integer(0)
-        if index not in getattr(term, "free_symbols", ()):
-            return (upper - lower + 1) * term
-        return self.sp.Sum(term, (index, lower, upper))
-
-    def symbols(self) -> dict[str, Any]:
-        return {**self._symbols, **self._bases}
-
-
 def evaluate(expr, algebra, scope: Scope):
     """The value of a size expression."""
-    if isinstance(expr, ast.Num):
-        return algebra.number(expr.value)
-    if isinstance(expr, ast.Ref):
-        return _ref_value(expr, algebra, scope)
-    if isinstance(expr, ast.Neg):
-        return -evaluate(expr.operand, algebra, scope)
-    if isinstance(expr, ast.BinOp):
-        return _binary(expr, algebra, scope)
-    if isinstance(expr, ast.Text):
-        raise scope.error(f"expected a size, got the string {expr.value!r}", expr.span)
-    if isinstance(expr, ast.Tuple):
-        raise scope.error("expected a single size, got a tuple", expr.span)
-    if isinstance(expr, (ast.Call, ast.Chain, ast.Named, ast.Repeat, ast.Ellipsis)):
-        raise scope.error(f"expected a size here, not the layer '{ast.unparse(expr)}'", expr.span)
+    match expr:
+        case ast.Num(value):
+            return algebra.number(value)
+        case ast.Ref():
+            return _ref_value(expr, algebra, scope)
+        case ast.Neg(operand):
+            return -evaluate(operand, algebra, scope)
+        case ast.BinOp():
+            return _binary(expr, algebra, scope)
+        case ast.Text(value, span):
+            raise scope.error(f"expected a size, got the string {value!r}", span)
+        case ast.Tuple(_, span):
+            raise scope.error("expected a single size, got a tuple", span)
+        case ast.Call() | ast.Chain() | ast.Named() | ast.Repeat() | ast.Ellipsis():
+            raise scope.error(f"expected a size here, not the layer '{ast.unparse(expr)}'", expr.span)
     raise TypeError(f"not a size expression: {expr!r}")
 
 
@@ -328,3 +172,59 @@ def constant(expr, source: str = ""):
             getattr(expr, "span", None),
             source,
         ) from None
+
+
+# ------------------------------------------------------------------ inferring lengths
+
+
+def infer_lengths(network: ast.Network, sizes: Sizes) -> Sizes:
+    """`h=784,16,16,10` for a network ending in h_l: l is 3. Solves index expressions
+    that are linear in one unbound name (l, L-1, 2*n + 1, ...) for the last index."""
+    if not sizes.sequences:
+        return sizes
+    inferred: dict[str, int] = {}
+    for stem, values in sizes.sequences.items():
+        candidates = []
+        for ref in ast.walk_refs(network.chain):
+            if ref.stem != stem or ref.index is None:
+                continue
+            line = _linear_in_one_name(ref.index, sizes)
+            if line is not None:
+                candidates.append(line)
+        if not candidates:
+            continue
+        name, c0, c1 = max(candidates, key=lambda line: (line[2], line[1]))
+        if name in inferred:
+            continue
+        solution = (len(values) - 1 - c0) / c1
+        if solution.denominator != 1 or solution < 1:
+            raise SymparamError(
+                f"{stem} has {len(values)} values, which no whole value of {name} fits"
+            )
+        inferred[name] = int(solution)
+    if not inferred:
+        return sizes
+    return sizes.merged(Sizes(scalars=inferred))
+
+
+def _linear_in_one_name(expr, sizes: Sizes):
+    """(name, c0, c1) when expr = c0 + c1·name for its only unbound name, else None."""
+    unbound = {
+        ref.stem
+        for ref in ast.walk_refs(expr)
+        if ref.index is None and ref.stem not in sizes.scalars
+    }
+    if len(unbound) != 1:
+        return None
+    (name,) = unbound
+    values = []
+    for x in (0, 1, 2):
+        scope = Scope(sizes.merged(Sizes(scalars={name: x})))
+        try:
+            values.append(Fraction(evaluate(expr, Concrete(), scope)))
+        except (NeedsSymbols, SymparamError, ZeroDivisionError):
+            return None
+    c0, c1 = values[0], values[1] - values[0]
+    if c1 <= 0 or values[2] != c0 + 2 * c1:
+        return None
+    return name, c0, c1

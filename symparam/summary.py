@@ -9,11 +9,16 @@ add up to the totals, at any depth.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from html import escape
+from math import prod
 from typing import Any
 
-from .analysis import LayerResult, format_shape
-from .layers.base import Count, Group
-from .working import formula, formula_latex, is_concrete, latex, number, readable
+from .layers.base import Count
+from .results import Group, Layer
+from .values import is_concrete, json_value, latex, number, one_line, readable
+from .values import text as plain
+from .values import shape_text as format_shape
+from .working import formula, formula_latex
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,7 @@ class Summary:
     __repr__ = __str__  # the table, in a terminal and as a notebook's plain text
 
     def _repr_html_(self) -> str:
-        from .display import summary_html
-
-        return summary_html(self)
+        return to_html(self)
 
     def _repr_latex_(self) -> str:
         return f"$$ {to_latex(self)} $$"
@@ -56,147 +59,116 @@ class Summary:
 
 def summarize(network, depth: int = 0) -> Summary:
     analysis = network.analysis
-    rows = _rows(analysis.rows, depth, analysis)
+    rows = _children_rows(analysis.tree.children, 0, depth, ())
     return Summary(
         rows=tuple(rows),
         total=analysis.total,
-        trainable=analysis.total if analysis.non_trainable == 0 else analysis.weights + analysis.biases,
+        trainable=analysis.trainable,
         non_trainable=analysis.non_trainable,
         network=network,
     )
 
 
-def _rows(layers: tuple[LayerResult, ...], depth: int, analysis) -> list[SummaryRow]:
-    out: list[SummaryRow] = []
-    index = 0
-    while index < len(layers):
-        layer = layers[index]
-        if not layer.groups:
-            out.append(_layer_row(layer, 0))
-            index += 1
-            continue
-        end = _group_end(layers, index, 1)
-        out.extend(_group_rows(layers[index:end], 1, depth, analysis))
-        index = end
-    return out
-
-
-def _group_end(layers, start: int, level: int) -> int:
-    """Where the run of layers sharing layers[start]'s first `level` groups ends."""
-    path = layers[start].groups[:level]
-    end = start
-    while end < len(layers) and layers[end].groups[:level] == path:
-        end += 1
-    return end
-
-
-def _group_rows(layers, level: int, depth: int, analysis) -> list[SummaryRow]:
-    """Rows for the group layers[0].groups[level - 1], which all of `layers` share."""
-    group = layers[0].groups[level - 1]
-    if level > depth:
-        return [_folded_row(group, layers, level - 1, analysis)]
-    rows = [_folded_row(group, layers, level - 1, analysis, header=True)]
-    if _only_child(layers, level):
-        # `block(d, H) * L` holds just `block(d, H)`: one header says it; open the child.
-        inner = _group_rows(layers, level + 1, depth + 1, analysis)[1:]
-        return rows + [replace(row, depth=row.depth - 1) for row in inner]
-    index = 0
-    while index < len(layers):
-        layer = layers[index]
-        if len(layer.groups) == level:
-            rows.append(_layer_row(layer, level))
-            index += 1
-            continue
-        end = _group_end(layers, index, level + 1)
-        rows.extend(_group_rows(layers[index:end], level + 1, depth, analysis))
-        index = end
+def _children_rows(children, level: int, depth: int, repeats: tuple) -> list[SummaryRow]:
+    """Rows for the nodes of one group, at `level`; `repeats` are the counts around them."""
+    rows: list[SummaryRow] = []
+    for node in children:
+        if isinstance(node, Layer):
+            if node.kind != "input":
+                rows.append(_layer_row(node, node.count, level, repeats))
+        elif node.summation is not None:
+            rows.append(_sum_row(node, level, repeats))
+        else:
+            if node.own.params != 0:  # moe's router: a row of its own, beside its experts
+                rows.append(_layer_row(node, node.own, level, repeats))
+            rows.extend(_group_rows(node, level + 1, depth, repeats))
     return rows
 
 
-def _only_child(layers, level: int) -> bool:
-    """Do all these layers share one more, unrepeated group just inside this one?"""
-    inner = layers[0].groups[level] if len(layers[0].groups) > level else None
-    return (
-        inner is not None
-        and inner.count is None
-        and all(len(layer.groups) > level and layer.groups[level] == inner for layer in layers)
+def _group_rows(group: Group, level: int, depth: int, repeats: tuple) -> list[SummaryRow]:
+    """The group folded into one row when deeper than `depth`; else a header row, then
+    its nodes one level in."""
+    inner = repeats + ((group.times,) if group.times is not None else ())
+    if level > depth:
+        return [_folded_row(group, level - 1, inner)]
+    rows = [_folded_row(group, level - 1, inner, header=True)]
+    only = _only_child(group)
+    if only is not None:
+        # `block(d, H) * L` holds just `block(d, H)`: one header says it; open the child.
+        nested = _group_rows(only, level + 1, depth + 1, inner)[1:]
+        return rows + [replace(row, depth=row.depth - 1) for row in nested]
+    return rows + _children_rows(group.children, level, depth, inner)
+
+
+def _only_child(group: Group) -> Group | None:
+    """The one group, unrepeated and with no parameters of its own, that is all of this one."""
+    if len(group.children) != 1:
+        return None
+    (child,) = group.children
+    if isinstance(child, Layer) or child.summation is not None:
+        return None
+    return child if child.times is None and child.own.params == 0 else None
+
+
+def _layer_row(node, count: Count, depth: int, repeats: tuple) -> SummaryRow:
+    return _row(node, count, formula(count), formula_latex(count), depth, repeats)
+
+
+def _sum_row(node: Group, depth: int, repeats: tuple) -> SummaryRow:
+    s = node.summation
+    text = f"Σ_{{{plain(s.index)}={plain(s.lower)}}}^{{{plain(s.upper)}}} ({formula(s.step)})"
+    text_latex = (
+        rf"\sum_{{{latex(s.index)}={latex(s.lower)}}}^{{{latex(s.upper)}}} "
+        rf"\left({formula_latex(s.step)}\right)"
     )
+    count = Count(weights=node.weights, biases=node.biases, non_trainable=node.non_trainable)
+    return _row(node, count, text, text_latex, depth, repeats, kind=s.kind)
 
 
-def _layer_row(layer: LayerResult, depth: int) -> SummaryRow:
-    shown = layer.summation.step if layer.summation else layer.count
-    text = formula(shown)
-    text_latex = formula_latex(shown)
-    if layer.summation is not None:
-        s = layer.summation
-        text = f"Σ_{{{s.index}={s.lower}}}^{{{s.upper}}} ({text})"
-        text_latex = rf"\sum_{{{latex(s.index)}={latex(s.lower)}}}^{{{latex(s.upper)}}} \left({text_latex}\right)"
-    if layer.repeats and layer.params != 0:  # its count is for every repetition: say so
-        times = layer.multiplier
-        text = f"{times} × {_bracket(text)}"
-        text_latex = rf"{latex(times)} \cdot {_bracket(text_latex, latex=True)}"
+def _row(node, count: Count, text: str, text_latex: str, depth: int, repeats: tuple,
+         kind: str | None = None) -> SummaryRow:
+    multiplier = prod(repeats, start=1)
+    if repeats and count.params != 0:  # its count is for every repetition: say so
+        text = f"{multiplier} × {_bracket(text)}"
+        text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
     return SummaryRow(
-        source=_short(layer.source, width=10**6),
-        label=_short(layer.source),
-        kind=layer.kind,
+        source=one_line(node.source, width=10**6),
+        label=one_line(node.source),
+        kind=kind or node.kind,
         depth=depth,
-        output_shape=layer.output_shape,
+        output_shape=node.output_shape,
         formula=text,
         formula_latex=text_latex,
-        params=layer.params,
-        trainable=layer.trainable,
-        non_trainable=layer.non_trainable,
+        params=multiplier * count.params,
+        trainable=multiplier * count.trainable,
+        non_trainable=multiplier * count.non_trainable,
     )
 
 
-def _folded_row(group: Group, layers, outer: int, analysis, header: bool = False) -> SummaryRow:
-    """One row for a whole group: its layers' counts added up."""
-    add = _adder(analysis)
-    multiplier = _multiplier(layers[0], outer + 1)
-
-    def folded(attribute):
-        # One instance's sum, times the repetitions around it: L*(12*d**2 + 13*d).
-        return multiplier * add(_per_instance(layer, attribute, outer + 1) for layer in layers)
-
-    per_instance = add(_per_instance(layer, "params", outer + 1) for layer in layers)
-    times = group.count
+def _folded_row(group: Group, depth: int, repeats: tuple, header: bool = False) -> SummaryRow:
+    """One row for a whole group: one instance's count, times the repetitions around it
+    (its own parameters, moe's router, have a row of their own)."""
+    multiplier = prod(repeats, start=1)
+    per_instance = _inner(group, "params")
     text = formula(Count(weights=per_instance))
     text_latex = formula_latex(Count(weights=per_instance))
     if multiplier != 1 and per_instance != 0:  # this group's count and those around it
         text = f"{multiplier} × {_bracket(text)}"
         text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
     return SummaryRow(
-        source=_short(group.source, width=10**6),
-        label=_short(group.source),
+        source=one_line(group.source, width=10**6),
+        label=one_line(group.source),
         kind="group",
-        depth=outer,
-        output_shape=layers[-1].output_shape,
+        depth=depth,
+        output_shape=group.output_shape,
         formula=text,
         formula_latex=text_latex,
-        params=folded("params"),
-        trainable=folded("trainable"),
-        non_trainable=folded("non_trainable"),
-        times=times,
+        params=multiplier * per_instance,
+        trainable=multiplier * _inner(group, "trainable"),
+        non_trainable=multiplier * _inner(group, "non_trainable"),
+        times=group.times,
         header=header,
     )
-
-
-def _multiplier(layer: LayerResult, levels: int):
-    result = 1
-    for group in layer.groups[:levels]:
-        if group.count is not None:
-            result = result * group.count
-    return result
-
-
-def _per_instance(layer: LayerResult, attribute: str, levels: int):
-    """A layer's count with the counts of its outer `levels` groups divided out."""
-    value, divisor = getattr(layer, attribute), _multiplier(layer, levels)
-    if isinstance(value, int) and isinstance(divisor, int):
-        return value // divisor
-    import sympy
-
-    return sympy.cancel(value / divisor)
 
 
 def _bracket(text: str, latex: bool = False) -> str:
@@ -205,18 +177,14 @@ def _bracket(text: str, latex: bool = False) -> str:
     return rf"\left({text}\right)" if latex else f"({text})"
 
 
-def _short(text: str, width: int = 48) -> str:
-    text = " ".join(line.split("#", 1)[0] for line in text.splitlines())  # no comments
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
+def _inner(group: Group, attribute: str):
+    """What one instance of the group's children adds up to."""
+    values = [getattr(child, attribute) for child in group.children]
+    if all(isinstance(value, int) for value in values):
+        return sum(values)
+    import sympy  # one Add of all the terms, not a quadratic loop of a + b
 
-
-def _adder(analysis):
-    if analysis.symbolic:
-        import sympy
-
-        return lambda terms: sympy.Add(*terms)
-    return lambda terms: sum(terms, 0)
+    return sympy.Add(*values)
 
 
 # ------------------------------------------------------------------ rendering
@@ -253,18 +221,45 @@ def to_text(summary: Summary) -> str:
         ).rstrip()
 
     lines = [line(HEADINGS), rule, *(line(values) for values in cells[1:]), rule]
-    for title, value in (
-        ("Total params", summary.total),
-        ("Trainable params", summary.trainable),
-        ("Non-trainable params", summary.non_trainable),
-    ):
+    for title, value in _totals(summary):
         extra = f" ({readable(value)})" if readable(value) else ""
         lines.append(f"{title}: {number(value)}{extra}")
     return "\n".join(lines)
 
 
+def to_html(summary: Summary) -> str:
+    """The table as HTML, for Jupyter."""
+    head = "".join(f"<th>{escape(title)}</th>" for title in HEADINGS)
+    body = []
+    for row in summary.rows:
+        style = ' style="font-style: italic"' if row.header else ""
+        tds = "".join(
+            f'<td style="text-align: {"right" if i >= 3 else "left"}; white-space: pre">'
+            f"{escape(cell)}</td>"
+            for i, cell in enumerate(_cells(row))
+        )
+        body.append(f"<tr{style}>{tds}</tr>")
+    totals = "".join(
+        f"<tr><th colspan=\"3\" style=\"text-align: left\">{title}</th>"
+        f"<td colspan=\"3\" style=\"text-align: left\">{escape(number(value))}</td></tr>"
+        for title, value in _totals(summary)
+    )
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+        f"<tfoot>{totals}</tfoot></table>"
+    )
+
+
+def _totals(summary: Summary):
+    return (
+        ("Total params", summary.total),
+        ("Trainable params", summary.trainable),
+        ("Non-trainable params", summary.non_trainable),
+    )
+
+
 def to_json_dict(summary: Summary) -> dict:
-    from .render import json_document, json_value
+    from .render import json_document
 
     document = json_document(summary.network)
     document["rows"] = [

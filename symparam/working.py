@@ -6,36 +6,7 @@ Shared by --breakdown, `summary` and `explain`. SymPy is imported only for symbo
 from __future__ import annotations
 
 from .layers.base import Count
-
-UNITS = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
-
-
-def is_concrete(value) -> bool:
-    return isinstance(value, int) or bool(getattr(value, "is_Integer", False))
-
-
-def number(value) -> str:
-    """An exact count with thousands separators, as Keras prints them: 124,439,808."""
-    return f"{int(value):,}" if is_concrete(value) else str(value)
-
-
-def readable(value) -> str:
-    """124.4M beside the exact 124,439,808; '' for small or symbolic values."""
-    if not is_concrete(value):
-        return ""
-    value = int(value)
-    for size, suffix in UNITS:
-        if abs(value) >= 10 * 10**3 and abs(value) >= size:
-            return f"{value / size:.1f}{suffix}"
-    return ""
-
-
-def latex(value) -> str:
-    if is_concrete(value):
-        return f"{int(value):,}".replace(",", "{,}")
-    from .latex import to_latex
-
-    return to_latex(value)
+from .values import is_concrete, latex, text
 
 
 def _flat(factors) -> list:
@@ -48,7 +19,7 @@ def _flat(factors) -> list:
 
 def formula(count: Count) -> str:
     """The arithmetic of a count: '784 × 16 + 16', or the SymPy formula when symbolic."""
-    return _arithmetic(count, str, " × ")
+    return _arithmetic(count, text, " × ")
 
 
 def formula_latex(count: Count) -> str:
@@ -71,22 +42,22 @@ def working(count: Count) -> str:
     """'2 inputs × 3 outputs = 6 weights, + 3 biases = 9 params', as the seeds write it."""
     parts = []
     if count.factors:
-        product = " × ".join(f"{f[1]} {_unit(f[0], f[1])}" for f in count.factors)
-        parts.append(f"{product} = {count.weights} weights")
+        product = " × ".join(f"{text(f[1])} {_unit(f[0], f[1])}" for f in count.factors)
+        parts.append(f"{product} = {text(count.weights)} weights")
     elif count.weights != 0:
         note = f" ({count.note})" if count.note else ""
-        parts.append(f"{count.weights} weights{note}")
+        parts.append(f"{text(count.weights)} weights{note}")
     elif count.note:
         parts.append(f"weights {count.note}")
     if count.biases != 0:
-        parts.append(f"+ {count.biases} biases" if parts else f"{count.biases} biases")
+        parts.append(f"+ {text(count.biases)} biases" if parts else f"{text(count.biases)} biases")
     if count.non_trainable != 0:
         note = f" ({count.non_trainable_note})" if count.non_trainable_note else ""
         plus = "+ " if parts else ""
-        parts.append(f"{plus}{count.non_trainable} non-trainable{note}")
+        parts.append(f"{plus}{text(count.non_trainable)} non-trainable{note}")
     if not parts:
         return "no parameters"
-    return ", ".join(parts) + f" = {count.params} params"
+    return ", ".join(parts) + f" = {text(count.params)} params"
 
 
 def _unit(label: str, value) -> str:

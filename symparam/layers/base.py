@@ -9,6 +9,10 @@ A layer kind is one decorated function in a module of this package:
 
 Arguments are matched to parameters here, once, with the same rules and messages for
 every kind: positional in order, keywords by name or alias, defaults, did-you-mean.
+
+A layer answers one question: given its input shape and its arguments, what are its
+count and its output shape. It never runs other layers: a kind that holds chains
+(residual, parallel, moe) receives their output shapes, counted before it is called.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from .. import ast
+from ..algebra import NotDivisible, is_integer, is_number
 from ..errors import SymparamError, did_you_mean
-from ..sizes import Scope, evaluate, is_integer, is_number, show
+from ..sizes import Scope, evaluate
+from ..values import show
 
 REQUIRED = object()
 Shape = tuple
@@ -38,6 +44,7 @@ class Count(NamedTuple):
     note: str = ""  # how the weights are made up, when no product says it
     non_trainable_note: str = ""  # what the non-trainable ones are
     matrix: tuple = ()  # the weight matrix's shape, for tie= (embedding, dense)
+    tie: str | None = None  # the named layer whose matrix this one shares (tie=NAME)
 
     @property
     def trainable(self):
@@ -48,20 +55,13 @@ class Count(NamedTuple):
         return self.weights + self.biases + self.non_trainable
 
 
-class Group(NamedTuple):
-    """Something that encloses layers: a repetition (`* count`), a definition's call,
-    or a layer holding chains (residual, moe). `count` multiplies what it encloses
-    (None: once; moe's experts: their number)."""
-
-    kind: str  # "repeat", "call" or "layer"
-    source: str
-    span: ast.Span
-    count: Any = None
-
-
 class Output(NamedTuple):
+    """What a layer gives: its output shape, its own count, and for a kind holding
+    chains, how many times they count (moe's experts; None: once)."""
+
     shape: Shape
     count: Count = Count()
+    times: Any = None
 
 
 # ------------------------------------------------------------------ parameters
@@ -205,14 +205,11 @@ class Padding(Param):
 
 
 class Stage(Param):
-    """A chain of layers as an argument: residual(dense(4*d) -> relu -> dense(d))."""
+    """A chain of layers as an argument: residual(dense(4*d) -> relu -> dense(d)).
+    The chain is counted before the layer; the layer sees its output shape."""
 
     def convert(self, value, call):
-        from ..syntax import to_stage  # the same rules as a chain at the top
-
-        if isinstance(value, (ast.Text, ast.Tuple)):
-            raise call.error_at(f"{self.name} must be a layer or a chain of layers", value)
-        return to_stage(value, call.scope.source)
+        raise AssertionError("stages are counted before their layer, not converted")
 
 
 class Word(Param):
@@ -285,74 +282,113 @@ def all_names() -> list[str]:
 # ------------------------------------------------------------------ one call of a kind
 
 
+def stage_params(kind: LayerKind) -> tuple[Param, ...]:
+    """The parameters of a kind that take chains of layers (residual's body, ...)."""
+    params = [p for p in kind.params if isinstance(p, Stage)]
+    if isinstance(kind.varargs, Stage):
+        params.append(kind.varargs)
+    return tuple(params)
+
+
+def label(node: ast.Call, source: str) -> str:
+    """The layer as written, to name it in messages: dense(0), conv2d(...)."""
+    text = node.span.text(source) if node.span.line else ""
+    if not text or len(text) > 40 or "\n" in text:
+        text = f"{node.name}(...)" if node.args or node.keywords else node.name
+    return text
+
+
+def layer_error(node: ast.Call, source: str, message: str, span: ast.Span | None = None):
+    return SymparamError(f"{label(node, source)}: {message}", span or node.span, source)
+
+
+def match_arguments(kind: LayerKind, node: ast.Call, source: str) -> dict[str, Any]:
+    """The written arguments by parameter name: positional in order, keywords by name
+    or alias; a kind with varargs gets every positional value, as a tuple, there."""
+    params, varargs = kind.params, kind.varargs
+    positional = () if varargs else node.args
+    by_position = [p for p in params if not p.keyword_only]
+    if len(positional) > len(by_position):
+        extra = node.args[len(by_position)]
+        expected = ", ".join(p.name for p in by_position) or "no arguments"
+        raise layer_error(
+            node, source,
+            f"takes at most {len(by_position)} positional argument"
+            f"{'s' if len(by_position) != 1 else ''} ({expected}), got {len(node.args)}",
+            getattr(extra, "span", None),
+        )
+    given: dict[str, Any] = {p.name: value for p, value in zip(by_position, positional)}
+    if not node.keywords:
+        if varargs is not None:
+            given[varargs.name] = node.args
+        return given
+    by_name = {key: p for p in params for key in (p.name, *p.aliases)}
+    for keyword in node.keywords:
+        param = by_name.get(keyword.name)
+        if param is None:
+            known = [p.name for p in params]
+            listing = f" (it takes {', '.join(known)})" if known else " (it takes none)"
+            raise layer_error(
+                node, source,
+                f"unknown argument '{keyword.name}'" + (did_you_mean(keyword.name, by_name) or listing),
+                keyword.span,
+            )
+        if param.name in given:
+            raise layer_error(node, source, f"argument '{param.name}' given twice", keyword.span)
+        given[param.name] = keyword.value
+    if varargs is not None:
+        given[varargs.name] = node.args
+    return given
+
+
 class LayerCall:
     """A layer kind applied to written arguments, in one arithmetic and convention.
 
-    `call["units"]` is the parameter's value, checked and converted."""
+    `call["units"]` is the parameter's value, checked and converted; a chain argument's
+    value is the output shape of that chain (a tuple of them for varargs)."""
+
+    __slots__ = ("kind", "node", "algebra", "scope", "convention", "branches", "values")
 
     def __init__(
         self, kind: LayerKind, node: ast.Call, algebra, scope: Scope, convention: str,
-        context=None, groups: tuple = (),
+        branches: dict[str, Any] | None = None,
     ):
         self.kind = kind
         self.node = node
         self.algebra = algebra
         self.scope = scope
         self.convention = convention
-        self.context = context  # the walk: runs inner chains, knows named layers
-        self.groups = groups
-        self.inner_totals: list = []  # what inner chains (residual(...), moe(...)) add
+        self.branches = branches or {}
         self.values = self._bind()
 
     def __getitem__(self, name: str):
         return self.values[name]
 
-    # structure: layers holding chains of layers
-    def run(self, stage, shape, times=None):
-        """Count an inner chain (its rows join the result) and give its output shape.
-        With `times`, the chain counts that many times, as moe's experts do."""
-        # Inner layers are grouped under this one (so a summary can fold them into it).
-        text = self.node.span.text(self.scope.source) or self.label
-        groups = self.groups + (Group("layer", text, self.node.span, times),)
-        out, totals = self.context.stage(stage, shape, groups)
-        total = self.algebra.add_all(totals)
-        self.inner_totals.append(total if times is None else times * total)
-        return out
-
     def same_shape(self, a, b) -> bool:
         return len(a) == len(b) and all(self.algebra.equal(x, y) for x, y in zip(a, b))
 
-    def tie(self, name: str, matrix: tuple):
-        """Share the weight matrix of the layer named `name` (`... as name`); its shape
-        must be `matrix` or its transpose. The shared weights are counted there, once."""
-        named = self.context.named_matrix(name, self.values_span("tie"))
-        if named is None:
-            raise self.error_at(f"the layer '{name}' has no weight matrix to share", self._given("tie"))
-        if not (self.same_shape(named, matrix) or self.same_shape(named, matrix[::-1])):
-            raise self.error_at(
-                f"cannot tie to '{name}': its weights are {_matrix(named)}, "
-                f"this layer's would be {_matrix(matrix)}",
-                self._given("tie"),
-            )
+    def exact_divide(self, value, divisor, message: str):
+        """value / divisor, which must be whole where both are known; `message` says why
+        it must be (e.g. "groups=3 does not divide the 16 filters")."""
+        try:
+            return self.algebra.exact_divide(value, divisor)
+        except NotDivisible:
+            raise self.error(message) from None
+
+    def check_divides(self, divisor, value, message: str) -> None:
+        if self.algebra.divides(divisor, value) is False:
+            raise self.error(message)
 
     def _given(self, name: str):
         return next((kw.value for kw in self.node.keywords if kw.name == name), None)
 
-    def values_span(self, name: str) -> ast.Span:
-        value = self._given(name)
-        return getattr(value, "span", None) or self.node.span
-
     @property
     def label(self) -> str:
-        """The layer as written, to name it in messages: dense(0), conv2d(...)."""
-        text = self.node.span.text(self.scope.source) if self.node.span.line else ""
-        if not text or len(text) > 40 or "\n" in text:
-            text = f"{self.node.name}(...)" if self.node.args or self.node.keywords else self.node.name
-        return text
+        return label(self.node, self.scope.source)
 
     # errors that name the layer
     def error(self, message: str, span: ast.Span | None = None) -> SymparamError:
-        return SymparamError(f"{self.label}: {message}", span or self.node.span, self.scope.source)
+        return layer_error(self.node, self.scope.source, message, span)
 
     def error_at(self, message: str, value) -> SymparamError:
         return self.error(message, getattr(value, "span", None) or self.node.span)
@@ -380,37 +416,15 @@ class LayerCall:
         return evaluate(value, self.algebra, self.scope)
 
     def _bind(self) -> dict[str, Any]:
-        params, varargs = self.kind.params, self.kind.varargs
-        node = self.node
-        # A kind with varargs takes all positional values there, its others by keyword.
-        positional = () if varargs else node.args
-        by_position = [p for p in params if not p.keyword_only]
-        if len(positional) > len(by_position):
-            extra = node.args[len(by_position)]
-            expected = ", ".join(p.name for p in by_position) or "no arguments"
-            raise self.error_at(
-                f"takes at most {len(by_position)} positional argument"
-                f"{'s' if len(by_position) != 1 else ''} ({expected}), got {len(node.args)}",
-                extra,
-            )
-        given: dict[str, Any] = {p.name: value for p, value in zip(by_position, positional)}
-        by_name = {key: p for p in params for key in (p.name, *p.aliases)}
-        for keyword in node.keywords:
-            param = by_name.get(keyword.name)
-            if param is None:
-                known = [p.name for p in params]
-                listing = f" (it takes {', '.join(known)})" if known else " (it takes none)"
-                raise self.error(
-                    f"unknown argument '{keyword.name}'"
-                    + (did_you_mean(keyword.name, by_name) or listing),
-                    keyword.span,
-                )
-            if param.name in given:
-                raise self.error(f"argument '{param.name}' given twice", keyword.span)
-            given[param.name] = keyword.value
+        kind = self.kind
+        given = match_arguments(kind, self.node, self.scope.source)
         values = {}
-        for param in params:
-            if param.name in given:
+        for param in kind.params:
+            if isinstance(param, Stage) and param.name in self.branches:
+                values[param.name] = self.branches[param.name]
+            elif isinstance(param, Stage) and param.name in given:
+                raise AssertionError(f"the chain '{param.name}' was not counted first")
+            elif param.name in given:
                 values[param.name] = param.convert(given[param.name], self)
             elif param.default is REQUIRED:
                 what = param.describe or param.name
@@ -419,28 +433,17 @@ class LayerCall:
                 values[param.name] = param.default.get(self.convention)
             else:
                 values[param.name] = param.default
-        if varargs is not None:
-            values[varargs.name] = tuple(
-                varargs.convert(value, self) for value in node.args
-            )
+        varargs = kind.varargs
+        if isinstance(varargs, Stage):
+            values[varargs.name] = self.branches.get(varargs.name, ())
+        elif varargs is not None:
+            values[varargs.name] = tuple(varargs.convert(value, self) for value in given[varargs.name])
         return values
 
 
-def _matrix(shape) -> str:
-    return " × ".join(str(extent) for extent in shape)
-
-
-def apply_layer(
-    node: ast.Call, shape: Shape, algebra, scope: Scope, convention: str,
-    context=None, groups: tuple = (), other_names=(),
-):
-    """Run one layer: its kind, its checked arguments, its count and output shape."""
-    kind = lookup(node.name)
-    if kind is None:
-        raise SymparamError(
-            f"unknown layer '{node.name}'" + did_you_mean(node.name, [*all_names(), *other_names]),
-            node.name_span,
-            scope.source,
-        )
-    call = LayerCall(kind, node, algebra, scope, convention, context, groups)
-    return kind, call, kind.apply(call, shape)
+def unknown_layer(node: ast.Call, source: str, other_names=()) -> SymparamError:
+    return SymparamError(
+        f"unknown layer '{node.name}'" + did_you_mean(node.name, [*all_names(), *other_names]),
+        node.name_span,
+        source,
+    )

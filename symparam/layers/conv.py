@@ -5,7 +5,6 @@ Inputs are channels last: (length, C), (height, width, C), (depth, height, width
 
 from __future__ import annotations
 
-from ..sizes import is_number
 from .base import Count, Flag, Output, Padding, Size, Sizes, layer
 from .core import ACTIVATION
 from .spatial import kernel_text, product, split_channels, transposed_extent, window_extent
@@ -33,8 +32,7 @@ DEPTH_MULTIPLIER = Size("depth_multiplier", 1)
 
 def _check_groups(call, channels, filters, groups):
     for what, value in (("input channels", channels), ("filters", filters)):
-        if is_number(value) and is_number(groups) and value % groups:
-            raise call.error(f"groups={groups} does not divide the {value} {what}")
+        call.check_divides(groups, value, f"groups={groups} does not divide the {value} {what}")
 
 
 def _check_torch_same(call):
@@ -59,7 +57,7 @@ def _convolution(rank: int):
         filters, groups, kernel = call["filters"], call["groups"], call["kernel"]
         _check_groups(call, channels, filters, groups)
         _check_torch_same(call)
-        inputs = call.algebra.divide(channels, groups)
+        inputs = call.algebra.exact_divide(channels, groups)
         outputs = filters * product(kernel)
         count = Count(
             weights=inputs * outputs,
@@ -83,7 +81,7 @@ def _transposed(rank: int):
         _check_groups(call, channels, filters, groups)
         if call.convention == "torch" and call["padding"] == "same":
             raise call.error("PyTorch's transposed convolutions take a number of zeros, not padding=same")
-        outputs = call.algebra.divide(filters, groups) * product(kernel)
+        outputs = call.algebra.exact_divide(filters, groups) * product(kernel)
         per_group = f"{filters}/{groups}" if groups != 1 else f"{filters}"
         extents = tuple(
             transposed_extent(
@@ -99,7 +97,7 @@ def _transposed(rank: int):
             factors=(
                 ("inputs", channels),
                 (f"outputs ({per_group} filters × {kernel_text(kernel)} kernel)", outputs,
-                 (call.algebra.divide(filters, groups), *kernel)),
+                 (call.algebra.exact_divide(filters, groups), *kernel)),
             ),
         )
         return Output(extents + (filters,), count)

@@ -69,14 +69,13 @@ def dense(call, shape):
     With tie=NAME the weights are those of the layer named NAME, counted there."""
     inputs, units = shape[-1], call["units"]
     tied = call["tie"] is not None
-    if tied:
-        call.tie(call["tie"], (inputs, units))
     count = Count(
         weights=0 if tied else inputs * units,
         biases=units if call["bias"] else 0,
         factors=() if tied else (("inputs", inputs), ("outputs", units)),
         note=f"shared with {call['tie']}, counted there" if tied else "",
         matrix=(inputs, units),
+        tie=call["tie"],
     )
     return Output(shape[:-1] + (units,), count)
 

@@ -6,7 +6,7 @@ them; PyTorch keeps them as buffers, which are not parameters. The convention de
 
 from __future__ import annotations
 
-from ..sizes import is_number
+from ..algebra import is_number
 from .base import ByConvention, Count, Flag, Output, Real, Size, layer
 from .spatial import product
 
@@ -85,8 +85,7 @@ def layer_norm(call, shape):
 def group_norm(call, shape):
     """γ and β per channel (2C); groups must divide the channels."""
     channels, groups = shape[-1], call["groups"]
-    if is_number(channels) and is_number(groups) and channels % groups:
-        raise call.error(f"groups={groups} does not divide the {channels} channels")
+    call.check_divides(groups, channels, f"groups={groups} does not divide the {channels} channels")
     return Output(shape, _affine(call, channels))
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .. import ast
-from ..sizes import is_integer, is_number
+from ..algebra import is_number
+from ..values import shape_text as format_shape
 from .base import Output, Padding, Param, Sizes, layer
-from .spatial import format_shape, product, split_channels
+from .spatial import product, split_channels
 
 SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
 
@@ -71,9 +72,9 @@ def reshape(call, shape):
     size = product(shape)
     known = product(extent for extent in target if not _is_unknown(extent))
     if any(_is_unknown(extent) for extent in target):
-        rest = call.algebra.divide(size, known)
-        if is_number(rest) and not is_integer(rest):
-            raise call.error(f"cannot reshape {format_shape(shape)} ({size} values) to {target}")
+        rest = call.exact_divide(
+            size, known, f"cannot reshape {format_shape(shape)} ({size} values) to {target}"
+        )
         target = tuple(rest if _is_unknown(extent) else extent for extent in target)
     elif is_number(size) and is_number(known) and size != known:
         raise call.error(

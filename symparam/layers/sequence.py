@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..sizes import is_number
+from ..algebra import is_number
+from ..values import shape_text as format_shape
 from .base import ByConvention, Count, Flag, Index, Output, Real, Size, Word, layer
-from .spatial import format_shape
 
 
 @layer(
@@ -19,15 +19,13 @@ from .spatial import format_shape
 def embedding(call, shape):
     """A vocab × dim table: token ids (T) -> vectors (T, dim)."""
     vocab, dim = call["vocab"], call["dim"]
-    weights = vocab * dim
-    if call["tie"]:
-        call.tie(call["tie"], (vocab, dim))
-        weights = 0
+    weights = 0 if call["tie"] else vocab * dim
     count = Count(
         weights=weights,
         factors=(("tokens", vocab), ("dimensions", dim)) if weights != 0 else (),
         note=f"shared with {call['tie']}, counted there" if weights == 0 else "",
         matrix=(vocab, dim),
+        tie=call["tie"],
     )
     return Output(tuple(shape) + (dim,), count)
 
@@ -151,13 +149,12 @@ def attention(call, shape):
     heads, kv_heads = call["heads"], call["kv_heads"] or call["heads"]
     key_dim = call["key_dim"]
     if key_dim is None:
-        if is_number(model) and is_number(heads) and model % heads:
-            raise call.error(f"heads={heads} does not divide the {model} features; give key_dim")
-        key_dim = call.algebra.divide(model, heads)
+        key_dim = call.exact_divide(
+            model, heads, f"heads={heads} does not divide the {model} features; give key_dim"
+        )
     value_dim = call["value_dim"] or key_dim
     out = call["out"] or model
-    if is_number(heads) and is_number(kv_heads) and heads % kv_heads:
-        raise call.error(f"kv_heads={kv_heads} does not divide heads={heads}")
+    call.check_divides(kv_heads, heads, f"kv_heads={kv_heads} does not divide heads={heads}")
     projections = (
         heads * key_dim,  # query
         kv_heads * key_dim,  # key

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from ..sizes import is_number
+from ..algebra import is_number
+from ..values import shape_text as format_shape
 
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
-
-
-def format_shape(shape) -> str:
-    return "(" + ", ".join(str(extent) for extent in shape) + ")"
 
 
 def split_channels(call, shape, rank: int):

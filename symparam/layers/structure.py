@@ -1,13 +1,14 @@
 """Layers made of chains: residual connections, parallel branches, mixtures of experts.
 
-Their inner layers are counted as rows of their own (call.run); these definitions only
-say how the branches meet and what they add themselves (moe's router).
+Their chains are counted first, as groups of their own; these definitions receive the
+chains' output shapes and say how the branches meet and what they add themselves
+(moe's router), and how many times the chains count (moe's experts).
 """
 
 from __future__ import annotations
 
+from ..values import shape_text as format_shape
 from .base import Choice, Count, Output, Size, Stage, layer
-from .spatial import format_shape
 
 
 @layer(
@@ -17,8 +18,8 @@ from .spatial import format_shape
 )
 def residual(call, shape):
     """body(x) + x, or body(x) + shortcut(x); the two shapes must match."""
-    out = call.run(call["body"], shape)
-    skip = call.run(call["shortcut"], shape) if call["shortcut"] is not None else shape
+    out = call["body"]
+    skip = call["shortcut"] if call["shortcut"] is not None else shape
     if not call.same_shape(out, skip):
         what = "the shortcut gives" if call["shortcut"] is not None else "its input is"
         raise call.error(
@@ -37,10 +38,9 @@ def residual(call, shape):
 def parallel(call, shape):
     """Branches fed the same input, merged by add, multiply, average, maximum (shapes
     must match) or concat (along the last axis)."""
-    branches = call["branches"]
-    if len(branches) < 2:
+    outs = call["branches"]
+    if len(outs) < 2:
         raise call.error("needs at least two branches, e.g. parallel(dense(f), dense(f), merge=add)")
-    outs = [call.run(branch, shape) for branch in branches]
     if call["merge"] != "concat":
         for out in outs[1:]:
             if not call.same_shape(out, outs[0]):
@@ -73,7 +73,6 @@ def parallel(call, shape):
 def moe(call, shape):
     """experts × the expert chain's parameters + a router of D·experts weights (no bias)."""
     experts = call["experts"]
-    out = call.run(call["expert"], shape, times=experts)
     router = shape[-1] * experts
     count = Count(weights=router, factors=(("inputs", shape[-1]), ("experts (router)", experts)))
-    return Output(out, count)
+    return Output(call["expert"], count, times=experts)

@@ -1,0 +1,237 @@
+"""Counting: the IR folded into the result tree, in one arithmetic.
+
+`analyze` expands the syntax tree once, then counts it on Python ints, and again with
+SymPy only when a name has no value. A repetition multiplies its body's totals and never
+unrolls it; a symbolic ellipsis becomes a Σ over the layer at index i.
+"""
+
+from __future__ import annotations
+
+from . import ast
+from .algebra import Concrete, NeedsSymbols, Symbolic, is_integer, is_number
+from .errors import SymparamError, did_you_mean
+from .expand import CallIR, ChainIR, LayerIR, Model, NamedIR, RepeatIR, SumIR, expand, index_range, instantiate
+from .layers.base import Count, LayerCall, all_names, layer_error
+from .results import Group, Layer, Result, group, summation
+from .sizes import Scope, Sizes, evaluate, infer_lengths
+from .values import shape_text, show
+
+LAYER_NAMES = frozenset(all_names())
+
+
+def analyze(network: ast.Network, sizes: Sizes, convention: str = "keras") -> Result:
+    """Count a parsed network with the given sizes: ints when it can, SymPy when it must."""
+    sizes = infer_lengths(network, sizes)
+    scope = Scope(sizes, network.source, layer_names=LAYER_NAMES)
+    model = expand(network, scope)
+    try:
+        result = _Counter(model, scope, Concrete(), convention).run()
+    except NeedsSymbols:
+        result = _Counter(model, scope, Symbolic(), convention).run()
+    check_sizes_used(scope, model.names)
+    return result
+
+
+class _Counter:
+    def __init__(self, model: Model, scope: Scope, algebra, convention: str):
+        self.model = model
+        self.source = model.source
+        self.scope = scope
+        self.algebra = algebra
+        self.convention = convention
+        self.named: dict[str, tuple | None] = {}  # `as NAME`: the layer's weight matrix
+
+    def error(self, message: str, span: ast.Span) -> SymparamError:
+        return SymparamError(message, span, self.source)
+
+    def run(self) -> Result:
+        head = self.layer(self.model.input, ())
+        children, shape = self.chain(self.model.body.items, head.output_shape)
+        span = ast.Span(1, 1, 0, len(self.source))
+        tree = group(self.algebra, "network", self.source, span, head.output_shape, shape,
+                     [head, *children])
+        symbols = self.algebra.symbols() if self.algebra.symbolic else {}
+        return Result(tree, self.algebra.symbolic, symbols, self.scope.sizes)
+
+    def fold(self, ir, shape) -> tuple[list, tuple]:
+        """The nodes an IR item counts to, and the shape it outputs."""
+        match ir:
+            case LayerIR():
+                node = self.layer(ir, shape)
+                return [node], node.output_shape
+            case ChainIR(items):
+                return self.chain(items, shape)
+            case RepeatIR():
+                return [self.repeat(ir, shape)], shape
+            case CallIR(_, body, span, source):
+                children, out = self.fold(body, shape)
+                return [group(self.algebra, "call", source, span, shape, out, children)], out
+            case NamedIR():
+                return self.named_stage(ir, shape)
+            case SumIR():
+                return self.summed(ir, shape)
+        raise TypeError(f"not an IR node: {ir!r}")
+
+    def chain(self, items, shape) -> tuple[list, tuple]:
+        nodes: list = []
+        for item in items:
+            more, shape = self.fold(item, shape)
+            nodes.extend(more)
+        return nodes, shape
+
+    # -------------------------------------------------------------- layers
+
+    def layer(self, ir: LayerIR, shape):
+        children: list = []
+        branches = {}
+        for param, chains in ir.branches:
+            outs = []
+            for chain in chains:  # each fed the layer's input
+                nodes, out = self.fold(chain, shape)
+                children.extend(nodes)
+                outs.append(out)
+            varargs = ir.kind.varargs
+            branches[param] = tuple(outs) if varargs and varargs.name == param else outs[0]
+        call = LayerCall(ir.kind, ir.call, self.algebra, self.scope, self.convention, branches)
+        out = ir.kind.apply(call, shape)
+        if out.count.tie is not None:
+            self.check_tie(ir.call, out.count)
+        if not ir.holds_chains:
+            return Layer(ir.kind.name, ir.source, ir.call.span, shape, tuple(out.shape), out.count)
+        return group(self.algebra, ir.kind.name, ir.source, ir.call.span, shape, out.shape,
+                     children, times=out.times, own=out.count)
+
+    # -------------------------------------------------------------- names and ties
+
+    def named_stage(self, ir: NamedIR, shape):
+        if ir.name in self.named:
+            raise self.error(f"the name '{ir.name}' is given to two layers", ir.name_span)
+        nodes, out = self.fold(ir.inner, shape)
+        matrices = [
+            node.count.matrix
+            for top in nodes
+            for node, _ in top.walk()
+            if isinstance(node, Layer) and node.count.matrix
+        ]
+        self.named[ir.name] = matrices[-1] if matrices else None
+        return nodes, out
+
+    def check_tie(self, node: ast.Call, count: Count) -> None:
+        """tie=NAME shares the weight matrix of the layer named NAME (`... as NAME`); its
+        shape must be this layer's or its transpose. The shared weights count there, once."""
+        name, value = count.tie, next(kw.value for kw in node.keywords if kw.name == "tie")
+        span = getattr(value, "span", None) or node.span
+        if name not in self.named:
+            known = list(self.named)
+            hint = did_you_mean(name, known) or (
+                f" (named layers: {', '.join(known)})" if known else
+                "; name a layer first with 'as', e.g. embedding(V, d) as wte"
+            )
+            raise self.error(f"no layer is named '{name}'" + hint, span)
+        named = self.named[name]
+        if named is None:
+            raise layer_error(node, self.source, f"the layer '{name}' has no weight matrix to share", span)
+        matrix = count.matrix
+        if not (self.same_shape(named, matrix) or self.same_shape(named, matrix[::-1])):
+            raise layer_error(
+                node, self.source,
+                f"cannot tie to '{name}': its weights are {_matrix(named)}, "
+                f"this layer's would be {_matrix(matrix)}",
+                span,
+            )
+
+    def same_shape(self, a, b) -> bool:
+        return len(a) == len(b) and all(self.algebra.equal(x, y) for x, y in zip(a, b))
+
+    # -------------------------------------------------------------- repetition
+
+    def repeat(self, ir: RepeatIR, shape) -> Group:
+        count = evaluate(ir.count, self.algebra, self.scope)
+        # Zero is allowed: `dense(h) * (L - 1)` with L = 1 is no layer at all.
+        if is_number(count) and (not is_integer(count) or count < 0):
+            raise self.error(
+                f"a repetition count must be a whole number >= 0, got {show(count)}", ir.count.span
+            )
+        if getattr(count, "is_negative", None) is True:
+            raise self.error(f"a repetition count must not be negative, got {count}", ir.count.span)
+        nodes, body_shape = self.fold(ir.body, shape)
+        if not self.same_shape(body_shape, shape):
+            raise self.error(
+                f"a repeated chain must keep its input shape, but this one maps "
+                f"{shape_text(shape)} to {shape_text(body_shape)}; write its first "
+                f"layer out before the repetition",
+                ir.span,
+            )
+        return group(self.algebra, "repeat", ir.source, ir.span, shape, shape, nodes, times=count)
+
+    # -------------------------------------------------------------- Σ
+
+    def summed(self, ir: SumIR, shape) -> tuple[list, tuple]:
+        algebra = self.algebra
+        lower, upper = index_range(ir.pairs, algebra, self.scope, self.error)
+        i = algebra.index_symbol(ir.index)
+        # Layer i's output, fed the ellipsis's input; it depends on i alone when the
+        # layers chain to a closed form, which the next lines check.
+        _, out_i = self.aside(ir.step, ir.index, i, shape)
+        step_input = self.substitute(out_i, i, i - 1)
+        (step,), step_output = self.aside(ir.step, ir.index, i, step_input)
+        if not self.same_shape(step_output, out_i):
+            raise self.error(
+                "the layers of this ellipsis do not chain to a closed form: each changes the "
+                f"shape ({shape_text(shape)} -> {shape_text(self.substitute(out_i, i, lower))} for "
+                f"the first), so layer {ir.index}'s input depends on every layer before it; "
+                "give the sizes with --set (the layers are then written out), or keep the "
+                "shape (padding=same)",
+                ir.span,
+            )
+        nodes: list = []
+        source = ir.source
+        start = lower
+        if not self.same_shape(self.substitute(out_i, i, lower - 1), shape):
+            # The layer before the ellipsis does not fit the pattern (in(784) before
+            # dense(h1) ... dense(hl)): count the first layer alone, then sum from the second.
+            nodes, _ = self.fold(ir.first, shape)
+            start = lower + 1
+            second = instantiate(ir.template, ir.index, start, ir.span)
+            source = f"{ast.unparse_call(second)} -> ... -> {ir.last}"
+        out = self.substitute(out_i, i, upper)
+        nodes.append(summation(algebra, source, ir.span, shape, out, step, i, start, upper,
+                               step_input, step_output, ir.kind))
+        return nodes, out
+
+    def aside(self, ir, name: str, index, shape):
+        """The layer at `index`, counted apart: names it gives are not kept."""
+        saved = dict(self.named)
+        self.scope.locals[name] = index
+        try:
+            return self.fold(ir, shape)
+        finally:
+            del self.scope.locals[name]
+            self.named = saved
+
+    def substitute(self, shape, symbol, value) -> tuple:
+        return tuple(self.algebra.substitute(extent, symbol, value) for extent in shape)
+
+
+def _matrix(shape) -> str:
+    return " × ".join(show(extent) for extent in shape)
+
+
+def check_sizes_used(scope: Scope, names) -> None:
+    """Every size given must be used, and a sequence must not be longer than its use."""
+    sizes, used = scope.sizes, scope.used
+    for stem, values in sizes.sequences.items():
+        highest = scope.highest_index.get(stem)
+        if stem in scope.open_sequences or highest is None:
+            continue
+        if highest < len(values) - 1:
+            raise SymparamError(
+                f"{stem} has {len(values)} values, but the network uses only "
+                f"{stem}_0 ... {stem}_{highest}"
+            )
+    for name in sizes.names():
+        if name not in used:
+            raise SymparamError(
+                f"a size was given for '{name}', but the network has no such name"
+                + did_you_mean(name, sorted(names))
+            )

@@ -1,0 +1,461 @@
+"""Expansion: syntax tree -> IR, counting nothing.
+
+Definitions are resolved (a call becomes its body with the parameters replaced by the
+arguments), the chains given to residual, parallel and moe are expanded in place, an
+ellipsis is unrolled when its ends are known and kept as a Σ over an index when they
+are not, and a repetition stays one node carrying its count.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Union
+
+from . import ast
+from .algebra import Concrete, NeedsSymbols, is_integer, is_number
+from .errors import SymparamError, did_you_mean
+from .layers.base import (
+    LayerKind, layer_error, lookup, match_arguments, stage_params, unknown_layer,
+)
+from .sizes import Scope, Sizes, evaluate
+from .syntax import to_stage
+
+INPUT = "input"
+INDEX_NAMES = ("i", "j", "k", "m", "n", "p", "q", "r", "s", "t")
+
+
+# ------------------------------------------------------------------ the IR
+
+
+class LayerIR(NamedTuple):
+    """One layer; `branches` holds the expanded chains a residual, parallel or moe takes:
+    (parameter name, [IR, ...]): one chain, or one per value for parallel's branches."""
+
+    call: ast.Call
+    kind: LayerKind
+    source: str
+    branches: tuple[tuple[str, Any], ...] = ()
+    holds_chains: bool = False
+
+
+class ChainIR(NamedTuple):
+    items: tuple["IR", ...]
+
+
+class RepeatIR(NamedTuple):
+    body: "IR"
+    count: ast.Expr
+    span: ast.Span
+    source: str
+
+
+class CallIR(NamedTuple):
+    """A call of a definition: its body, with the arguments in place of the parameters."""
+
+    name: str
+    body: "IR"
+    span: ast.Span
+    source: str
+
+
+class NamedIR(NamedTuple):
+    inner: "IR"
+    name: str
+    name_span: ast.Span
+
+
+class SumIR(NamedTuple):
+    """`first -> ... -> last` with symbolic ends: `step` is the layer at index `index`;
+    `pairs` are the endpoints' indexed names that give the range."""
+
+    step: "IR"
+    first: "IR"  # counted alone when the layer before does not fit the pattern
+    template: ast.Call  # the first layer written with the index, to name the second
+    last: str  # the last layer as written
+    index: str
+    pairs: tuple
+    kind: str
+    span: ast.Span
+    source: str
+
+
+IR = Union[LayerIR, ChainIR, RepeatIR, CallIR, NamedIR, SumIR]
+
+
+class Model(NamedTuple):
+    input: LayerIR
+    body: ChainIR
+    source: str
+    names: frozenset  # every name the text uses, for did-you-mean
+
+
+# ------------------------------------------------------------------ expansion
+
+
+def expand(network: ast.Network, scope: Scope) -> Model:
+    """The IR of a parsed network; `scope` gives the sizes that decide ellipses."""
+    return _Expander(network, scope).model()
+
+
+class _Expander:
+    def __init__(self, network: ast.Network, scope: Scope):
+        self.network = network
+        self.source = network.source
+        self.scope = scope
+        self.names = frozenset(ref.stem for ref in ast.walk_refs(network))
+        self.definitions = _definitions(network)
+        self.order = {name: position for position, name in enumerate(self.definitions)}
+        self.active: list[str] = []  # definitions being expanded, to refuse recursion
+
+    def error(self, message: str, span: ast.Span) -> SymparamError:
+        return SymparamError(message, span, self.source)
+
+    def text(self, span: ast.Span) -> str:
+        return span.text(self.source)
+
+    def model(self) -> Model:
+        first, *rest = self.network.chain.stages
+        if isinstance(first, ast.Ellipsis) and _is_input(first.first):
+            raise self.error(
+                "an ellipsis stands between two layers of one kind, and in(...) is not one",
+                first.marker,
+            )
+        if not (isinstance(first, ast.Call) and _is_input(first)):
+            raise self.error(
+                "a network starts with its input shape, e.g. 'in(784) -> dense(10)'",
+                getattr(first, "span", ast.NOWHERE),
+            )
+        head = LayerIR(first, lookup(first.name), self.text(first.span))
+        return Model(head, ChainIR(tuple(self.stage(stage) for stage in rest)), self.source, self.names)
+
+    def stage(self, stage) -> IR:
+        match stage:
+            case ast.Call():
+                return self.call(stage)
+            case ast.Chain(stages):
+                return ChainIR(tuple(self.stage(item) for item in stages))
+            case ast.Repeat(body, count, span):
+                return RepeatIR(self.stage(body), count, span, self.text(span))
+            case ast.Ellipsis():
+                return self.ellipsis(stage)
+            case ast.Named(inner, name, _, name_span):
+                return NamedIR(self.stage(inner), name, name_span)
+        raise TypeError(f"not a stage: {stage!r}")
+
+    def call(self, node: ast.Call, source: str | None = None) -> IR:
+        if node.name in self.definitions:
+            return self.invoke(self.definitions[node.name], node, source)
+        kind = lookup(node.name)
+        if kind is None:
+            raise unknown_layer(node, self.source, self.definitions)
+        if kind.name == INPUT:
+            raise self.error("in(...) can only start a network", node.span)
+        source = source or self.text(node.span)
+        chains = stage_params(kind)
+        if not chains:
+            return LayerIR(node, kind, source)
+        given = match_arguments(kind, node, self.source)
+        branches = tuple(
+            (param.name, self.chains(node, param, given[param.name], param is kind.varargs))
+            for param in chains
+            if param.name in given
+        )
+        return LayerIR(node, kind, source, branches, holds_chains=True)
+
+    def chains(self, node: ast.Call, param, value, many: bool) -> list:
+        """The chains one parameter takes: one, or one per value for varargs."""
+        return [self.chain(node, param, item) for item in (value if many else (value,))]
+
+    def chain(self, node: ast.Call, param, value) -> IR:
+        if isinstance(value, (ast.Text, ast.Tuple)):
+            raise layer_error(
+                node, self.source, f"{param.name} must be a layer or a chain of layers", value.span
+            )
+        return self.stage(to_stage(value, self.source))
+
+    # -------------------------------------------------------------- definitions
+
+    def invoke(self, definition: ast.Definition, node: ast.Call, source: str | None) -> CallIR:
+        """A call of `let name(params) = body`: the body with the arguments in place."""
+        if definition.name in self.active:
+            raise self.error(f"'{definition.name}' is defined in terms of itself", node.span)
+        caller = self.active[-1] if self.active else None
+        if caller is not None and self.order[definition.name] > self.order[caller]:
+            raise self.error(
+                f"'{caller}' uses '{definition.name}', which is defined after it; "
+                "a definition may use only those before it",
+                node.span,
+            )
+        values = self.arguments(definition, node)
+        self.active.append(definition.name)
+        try:
+            body = self.stage(substitute(definition.body, values))
+        finally:
+            self.active.pop()
+        text = source or self.text(node.span) or ast.unparse_call(node)
+        return CallIR(definition.name, body, node.span, text)
+
+    def arguments(self, definition: ast.Definition, node: ast.Call) -> dict:
+        params = definition.params
+        plural = "s" if len(params) != 1 else ""
+        if len(node.args) > len(params):
+            raise self.error(
+                f"'{definition.name}' takes {len(params)} argument{plural}"
+                f" ({', '.join(params)}), got {len(node.args)}",
+                node.span,
+            )
+        given = dict(zip(params, node.args))
+        for keyword in node.keywords:
+            if keyword.name not in params:
+                raise self.error(
+                    f"'{definition.name}' has no parameter '{keyword.name}'"
+                    + did_you_mean(keyword.name, params),
+                    keyword.span,
+                )
+            if keyword.name in given:
+                raise self.error(f"argument '{keyword.name}' given twice", keyword.span)
+            given[keyword.name] = keyword.value
+        missing = [name for name in params if name not in given]
+        if missing:
+            raise self.error(
+                f"'{definition.name}' takes {len(params)} argument{plural}"
+                f" ({', '.join(params)}); missing {', '.join(missing)}",
+                node.span,
+            )
+        for value in given.values():
+            self.check_size(value)
+        return given
+
+    def check_size(self, value) -> None:
+        """An argument must be a size; its value waits for the counting."""
+        try:
+            evaluate(value, Concrete(), self.scope)
+        except NeedsSymbols:
+            pass
+
+    # -------------------------------------------------------------- ellipsis
+
+    def ellipsis(self, node: ast.Ellipsis) -> IR:
+        first, last = node.first, node.last
+        for end in (first, last):
+            if self.kind_name(end) is None:
+                raise unknown_layer(end, self.source, self.definitions)
+        if self.kind_name(first) != self.kind_name(last):
+            raise self.error(
+                f"an ellipsis joins layers of one kind, not '{first.name}' and '{last.name}'",
+                node.span,
+            )
+        pairs = _index_pairs(first, last, self.error)
+        index = next(name for name in INDEX_NAMES if name not in self.names)
+        template = _template(first, pairs, index)
+        try:
+            lower, upper = index_range(pairs, Concrete(), self.scope, self.error)
+        except NeedsSymbols:
+            return SumIR(
+                step=self.call(template),
+                first=self.call(first),
+                template=template,
+                last=self.text(last.span),
+                index=index,
+                pairs=tuple(pairs),
+                kind=self.kind_name(template),
+                span=node.span,
+                source=self.text(node.span),
+            )
+        if upper < lower:
+            raise self.error(f"this ellipsis runs backwards, from index {lower} down to {upper}", node.span)
+        return ChainIR(tuple(self.unrolled(template, index, int(lower), int(upper), node, pairs)))
+
+    def kind_name(self, node: ast.Call) -> str | None:
+        """The canonical name of a layer kind, or a definition's name."""
+        if node.name in self.definitions:
+            return node.name
+        kind = lookup(node.name)
+        return kind.name if kind else None
+
+    def unrolled(self, template, index, lower: int, upper: int, node, pairs):
+        # Messages about the first and last layers point at their ends of the ellipsis.
+        at_first = {left.span: left.span for left, _ in pairs}
+        at_last = {left.span: right.span for left, right in pairs}
+        for value in range(lower, upper + 1):
+            if value == lower:
+                call = instantiate(template, index, value, node.first.span, at_first)
+            elif value == upper:
+                call = instantiate(template, index, value, node.last.span, at_last)
+            else:
+                call = instantiate(template, index, value, node.span)
+            yield self.call(call, source=ast.unparse_call(call))
+
+
+def index_range(pairs, algebra, scope: Scope, error):
+    """(lower, upper) of an ellipsis's index, after checking that every changing index
+    moves with the first: h_{i-1}, h_i in dense(h0 ...) and in dense(h1 ...) alike."""
+
+    def value(ref: ast.Ref):
+        number = evaluate(ref.index, algebra, scope)
+        if _is_fraction(number):
+            raise error(f"an index must be a whole number, got {number}", ref.span)
+        return number
+
+    lower, upper = value(pairs[0][0]), value(pairs[0][1])
+    for left, right in pairs[1:]:
+        if not algebra.equal(value(right) - upper, value(left) - lower):
+            raise error(
+                f"the indices of this ellipsis do not move together: "
+                f"{ast.ref_text(pairs[0][0])} ... {ast.ref_text(pairs[0][1])} but "
+                f"{ast.ref_text(left)} ... {ast.ref_text(right)}",
+                right.span,
+            )
+    return lower, upper
+
+
+def _is_fraction(number) -> bool:
+    return is_number(number) and not is_integer(number)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _definitions(network: ast.Network) -> dict[str, ast.Definition]:
+    """The network's definitions by name; each may use only those before it."""
+    definitions: dict[str, ast.Definition] = {}
+    for definition in network.definitions:
+        if definition.name in definitions:
+            raise SymparamError(
+                f"'{definition.name}' is defined twice", definition.name_span, network.source
+            )
+        if lookup(definition.name) is not None:
+            raise SymparamError(
+                f"'{definition.name}' is already a layer; choose another name",
+                definition.name_span,
+                network.source,
+            )
+        definitions[definition.name] = definition
+    return definitions
+
+
+def _is_input(node: ast.Call) -> bool:
+    kind = lookup(node.name)
+    return kind is not None and kind.name == INPUT
+
+
+def substitute(node, values: dict):
+    """`node` with each plain name in `values` replaced by its value (a definition's
+    parameters by the arguments). A replacement keeps the place of the name it replaces,
+    so that messages point into the definition, as they would for a written number."""
+    if not values:
+        return node
+
+    def walk(item):
+        match item:
+            case ast.Ref(stem, None, span) if stem in values:
+                return values[stem]._replace(span=span)
+            case ast.Ref(stem, index, span) if index is not None:
+                return ast.Ref(stem, walk(index), span)
+            case ast.BinOp(op, left, right, span):
+                return ast.BinOp(op, walk(left), walk(right), span)
+            case ast.Neg(operand, span):
+                return ast.Neg(walk(operand), span)
+            case ast.Tuple(items, span):
+                return ast.Tuple(tuple(walk(x) for x in items), span)
+            case ast.Call(name, args, keywords, span, name_span):
+                keywords = tuple(ast.Keyword(k.name, walk(k.value), k.span) for k in keywords)
+                return ast.Call(name, tuple(walk(a) for a in args), keywords, span, name_span)
+            case ast.Chain(stages, span):
+                return ast.Chain(tuple(walk(stage) for stage in stages), span)
+            case ast.Repeat(body, count, span):
+                return ast.Repeat(walk(body), walk(count), span)
+            case ast.Named(inner, name, span, name_span):
+                return ast.Named(walk(inner), name, span, name_span)
+            case ast.Ellipsis(first, last, span, marker):
+                return ast.Ellipsis(walk(first), walk(last), span, marker)
+        return item
+
+    return walk(node)
+
+
+def _same(a, b) -> bool:
+    """Structural equality of two values, ignoring where they were written."""
+    return type(a) is type(b) and ast.unparse(a) == ast.unparse(b)
+
+
+def _index_pairs(first: ast.Call, last: ast.Call, error) -> list[tuple[ast.Ref, ast.Ref]]:
+    """The (first's, last's) indexed names that differ between the two endpoints."""
+    pairs: list[tuple[ast.Ref, ast.Ref]] = []
+    if len(first.args) != len(last.args):
+        raise error("the two ends of an ellipsis must have the same arguments", last.span)
+    first_kw = {kw.name: kw.value for kw in first.keywords}
+    last_kw = {kw.name: kw.value for kw in last.keywords}
+    if set(first_kw) != set(last_kw):
+        raise error("the two ends of an ellipsis must have the same keyword arguments", last.span)
+    for a, b in [*zip(first.args, last.args), *((first_kw[k], last_kw[k]) for k in first_kw)]:
+        _collect_pairs(a, b, pairs, error)
+    if not pairs:
+        raise error(
+            "the two ends of an ellipsis must differ in an index, as in "
+            "'dense(h1) -> ... -> dense(hl)'",
+            last.span,
+        )
+    return pairs
+
+
+def _collect_pairs(a, b, pairs, error):
+    if isinstance(a, ast.Ref) and isinstance(b, ast.Ref) and a.stem == b.stem:
+        if a.index is not None and b.index is not None and not _same(a.index, b.index):
+            pairs.append((a, b))
+            return
+    if _same(a, b):
+        return
+    match a, b:
+        case ast.BinOp(), ast.BinOp() if a.op == b.op:
+            _collect_pairs(a.left, b.left, pairs, error)
+            _collect_pairs(a.right, b.right, pairs, error)
+            return
+        case ast.Neg(), ast.Neg():
+            _collect_pairs(a.operand, b.operand, pairs, error)
+            return
+        case ast.Tuple(), ast.Tuple() if len(a.items) == len(b.items):
+            for x, y in zip(a.items, b.items):
+                _collect_pairs(x, y, pairs, error)
+            return
+    raise error(
+        f"the two ends of an ellipsis may differ only in indices, but here "
+        f"'{ast.unparse(a)}' becomes '{ast.unparse(b)}'",
+        getattr(b, "span", ast.NOWHERE),
+    )
+
+
+def _template(first: ast.Call, pairs, index_name: str) -> ast.Call:
+    """The first endpoint with its changing indices written in terms of the index name."""
+    start = pairs[0][0].index
+    replaced = {}
+    for left, _ in pairs:
+        index = ast.Ref(index_name, None, left.span)
+        if left is not pairs[0][0]:
+            index = ast.BinOp("+", index, ast.BinOp("-", left.index, start))
+        replaced[id(left)] = ast.Ref(left.stem, index, left.span)
+    return ast.map_call_refs(first, lambda ref: replaced.get(id(ref), ref))
+
+
+def instantiate(template: ast.Call, index_name: str, index, span: ast.Span, ref_spans=None):
+    """The template at one index, its indices folded to numbers where they can be.
+    `span` (and `ref_spans`, by the template's spans) say where messages should point."""
+    ref_spans = ref_spans or {}
+
+    def fold(ref: ast.Ref) -> ast.Ref:
+        if ref.index is None:
+            return ref
+        where = ref_spans.get(ref.span, span)
+        expr = ast.map_refs(
+            ref.index,
+            lambda r: ast.Num(index, where) if r.stem == index_name and r.index is None else r,
+        )
+        try:
+            value = evaluate(expr, Concrete(), Scope(Sizes()))
+            if is_integer(value):
+                expr = ast.Num(int(value), where)
+        except (NeedsSymbols, SymparamError):
+            pass
+        return ast.Ref(ref.stem, expr, where)
+
+    call = ast.map_call_refs(template, fold)
+    return ast.Call(call.name, call.args, call.keywords, span, call.name_span)

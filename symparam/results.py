@@ -1,0 +1,296 @@
+"""The result tree: what a count is made of, as nested nodes.
+
+A `Layer` is one layer with its count for one instance. A `Group` holds other nodes:
+the whole network, a repetition (`times` = its count), a definition's call, a layer
+holding chains (residual, parallel, moe: `times` = moe's experts, `own` = its router),
+or a Σ over an index (a symbolic ellipsis: one child, the layer at index i). Every node
+carries its totals: for a group, `times` × the sum of its children + its own
+parameters; for a Σ, the sum over the index of its child.
+
+`rows()` is the flat view, one row per layer, with the repetitions multiplied in.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any, Iterator, NamedTuple
+
+from . import ast
+from .layers.base import Count
+
+NO_COUNT = Count()
+
+
+class Summation(NamedTuple):
+    """A Σ_{index=lower}^{upper} over one layer: `step` is that layer's count at the
+    index, `step_input` and `step_output` its shapes; `kind` the layer's kind."""
+
+    index: Any
+    lower: Any
+    upper: Any
+    step: Count
+    step_input: tuple
+    step_output: tuple
+    kind: str
+
+
+class _Node:
+    """What layers and groups share: totals, trainable, position."""
+
+    __slots__ = ()
+
+    @property
+    def trainable(self):
+        # With nothing non-trainable, the total in its folded form: L·(12d² + 13d).
+        return self.params if self.non_trainable == 0 else self.weights + self.biases
+
+    @property
+    def params(self):
+        return self.weights + self.biases + self.non_trainable
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    def walk(self, depth: int = 0) -> Iterator[tuple["Node", int]]:
+        """This node and every node inside it, depth first, with its depth."""
+        yield self, depth
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+
+class _LayerFields(NamedTuple):
+    kind: str
+    source: str  # as written
+    span: ast.Span
+    input_shape: tuple
+    output_shape: tuple
+    count: Count  # one instance
+
+
+class Layer(_LayerFields, _Node):
+    __slots__ = ()
+    children = ()
+    times = None
+
+    @property
+    def weights(self):
+        return self.count.weights
+
+    @property
+    def biases(self):
+        return self.count.biases
+
+    @property
+    def non_trainable(self):
+        return self.count.non_trainable
+
+
+class _GroupFields(NamedTuple):
+    kind: str  # "network", "repeat", "call", "sum", or the layer kind: "residual", ...
+    source: str
+    span: ast.Span
+    input_shape: tuple
+    output_shape: tuple
+    children: tuple
+    weights: Any  # the totals of the whole group
+    biases: Any
+    non_trainable: Any
+    params: Any  # times × (Σ children) + own: L·(12d² + 13d), as the structure says
+    times: Any = None  # what multiplies the children (None: once)
+    own: Count = NO_COUNT  # parameters of the group itself (moe's router)
+    summation: Summation | None = None  # for a Σ
+
+
+class Group(_GroupFields, _Node):
+    __slots__ = ()
+    params = _GroupFields.params  # the field, folded as the tree is, not w + b + n
+
+
+Node = Layer | Group
+
+
+def group(algebra, kind, source, span, input_shape, output_shape, children, times=None,
+          own: Count = NO_COUNT) -> Group:
+    """A group with its totals folded: times × Σ children + own."""
+    add = algebra.add_all
+    totals = [
+        add([child.weights for child in children]),
+        add([child.biases for child in children]),
+        add([child.non_trainable for child in children]),
+        add([child.params for child in children]),
+    ]
+    if times is not None:
+        totals = [times * value for value in totals]
+    own_totals = (own.weights, own.biases, own.non_trainable, own.params)
+    totals = [value + extra if extra != 0 else value for value, extra in zip(totals, own_totals)]
+    return Group(kind, source, span, input_shape, tuple(output_shape), tuple(children), *totals,
+                 times=times, own=own)
+
+
+def summation(algebra, source, span, input_shape, output_shape, step, index, lower, upper,
+              step_input, step_output, kind) -> Group:
+    """A Σ over `index` of the node `step` (the layer at that index)."""
+    step_count = step.count if isinstance(step, Layer) else Count(
+        weights=step.weights, biases=step.biases, non_trainable=step.non_trainable
+    )
+    totals = [algebra.summation(value, index, lower, upper)
+              for value in (step.weights, step.biases, step.non_trainable)]
+    totals.append(algebra.add_all(totals))
+    info = Summation(index, lower, upper, step_count, tuple(step_input), tuple(step_output), kind)
+    return Group("sum", source, span, input_shape, tuple(output_shape), (step,), *totals,
+                 summation=info)
+
+
+# ------------------------------------------------------------------ the flat view
+
+
+class Enclosing(NamedTuple):
+    """What encloses a row: a repetition, a definition's call or a layer holding chains
+    ("repeat", "call", "layer"), as written, with what it multiplies by (or None)."""
+
+    kind: str
+    source: str
+    span: ast.Span
+    count: Any = None
+
+
+class LayerResult(NamedTuple):
+    """One row: a layer (or a Σ of layers) with what it contributes."""
+
+    kind: str
+    source: str
+    span: ast.Span
+    input_shape: tuple
+    output_shape: tuple
+    count: Count  # one instance; for a Σ row, the sums
+    groups: tuple[Enclosing, ...] = ()  # what encloses it, outermost first
+    summation: Summation | None = None
+
+    @property
+    def repeats(self) -> tuple:
+        """The counts of the enclosing repetitions (and moe's experts), outermost first."""
+        return tuple(group.count for group in self.groups if group.count is not None)
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        """The definition calls that lead to this layer, outermost first."""
+        return tuple(group.source for group in self.groups if group.kind == "call")
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    @property
+    def multiplier(self):
+        return prod(self.repeats, start=1)
+
+    @property
+    def weights(self):
+        return self.multiplier * self.count.weights
+
+    @property
+    def biases(self):
+        return self.multiplier * self.count.biases
+
+    @property
+    def non_trainable(self):
+        return self.multiplier * self.count.non_trainable
+
+    @property
+    def trainable(self):
+        return self.multiplier * self.count.trainable
+
+    @property
+    def params(self):
+        return self.multiplier * self.count.params
+
+
+def rows(root: Group) -> tuple[LayerResult, ...]:
+    """One row per layer, the input left out; a Σ is one row."""
+    out: list[LayerResult] = []
+    _flatten(root.children, (), out)
+    return tuple(out)
+
+
+def _flatten(children, path: tuple, out: list) -> None:
+    for node in children:
+        if isinstance(node, Layer):
+            if node.kind != "input":
+                out.append(LayerResult(node.kind, node.source, node.span, node.input_shape,
+                                       node.output_shape, node.count, path))
+        elif node.summation is not None:
+            out.append(_sum_row(node, path))
+        elif node.kind in ("repeat", "call"):
+            _flatten(node.children, path + (Enclosing(node.kind, node.source, node.span, node.times),), out)
+        else:  # a layer holding chains: its own row only when it has parameters of its own
+            if node.own.params != 0:
+                out.append(LayerResult(node.kind, node.source, node.span, node.input_shape,
+                                       node.output_shape, node.own, path))
+            _flatten(node.children, path + (Enclosing("layer", node.source, node.span, node.times),), out)
+
+
+def _sum_row(node: Group, path: tuple) -> LayerResult:
+    s = node.summation
+    count = Count(weights=node.weights, biases=node.biases, non_trainable=node.non_trainable)
+    return LayerResult(s.kind, node.source, node.span, s.step_input, node.output_shape, count,
+                       path, s)
+
+
+class Result:
+    """A counted network: the tree, its totals, and how it was counted."""
+
+    __slots__ = ("tree", "symbolic", "symbols", "sizes", "_rows")
+
+    def __init__(self, tree: Group, symbolic: bool, symbols: dict, sizes):
+        self.tree = tree
+        self.symbolic = symbolic
+        self.symbols = symbols  # the SymPy symbols by name (empty when concrete)
+        self.sizes = sizes
+        self._rows = None
+
+    @property
+    def rows(self) -> tuple[LayerResult, ...]:
+        if self._rows is None:
+            self._rows = rows(self.tree)
+        return self._rows
+
+    @property
+    def input(self) -> Layer:
+        return self.tree.children[0]
+
+    @property
+    def input_shape(self) -> tuple:
+        return self.tree.input_shape
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.tree.output_shape
+
+    @property
+    def total(self):
+        return self.tree.params
+
+    @property
+    def weights(self):
+        return self.tree.weights
+
+    @property
+    def biases(self):
+        return self.tree.biases
+
+    @property
+    def non_trainable(self):
+        return self.tree.non_trainable
+
+    @property
+    def trainable(self):
+        return self.tree.trainable
