@@ -168,34 +168,35 @@ _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "//": 2, "^": 4}
 
 def unparse(expr: Value, parent: int = 0) -> str:
     """Write an expression back as text (used for unrolled ellipses and messages)."""
-    if isinstance(expr, Num):
-        return str(expr.value)
-    if isinstance(expr, Ref):
-        return ref_text(expr)
-    if isinstance(expr, Neg):
-        text = "-" + unparse(expr.operand, 3)
-        return f"({text})" if parent > 3 else text
-    if isinstance(expr, BinOp):
-        own = _PRECEDENCE[expr.op]
-        # Left-associative operators: the right operand needs brackets at equal precedence.
-        right_level = own if expr.op == "^" else own + 1
-        operator = expr.op if expr.op in ("*", "^") else f" {expr.op} "
-        text = unparse(expr.left, own) + operator + unparse(expr.right, right_level)
-        return f"({text})" if own < parent else text
-    if isinstance(expr, Text):
-        return repr(expr.value)
-    if isinstance(expr, Tuple):
-        return "(" + ", ".join(unparse(item) for item in expr.items) + ")"
-    if isinstance(expr, Call):
-        return unparse_call(expr)
-    if isinstance(expr, Chain):
-        return "(" + " -> ".join(unparse(stage) for stage in expr.stages) + ")"
-    if isinstance(expr, Repeat):
-        return f"{unparse(expr.body, 2)} * {unparse(expr.count, 3)}"
-    if isinstance(expr, Named):
-        return f"{unparse(expr.inner)} as {expr.name}"
-    if isinstance(expr, Ellipsis):
-        return f"{unparse_call(expr.first)} -> ... -> {unparse_call(expr.last)}"
+    match expr:
+        case Num(value):
+            return str(value)
+        case Ref():
+            return ref_text(expr)
+        case Neg(operand):
+            text = "-" + unparse(operand, 3)
+            return f"({text})" if parent > 3 else text
+        case BinOp(op, left, right):
+            own = _PRECEDENCE[op]
+            # Left-associative operators: the right operand needs brackets at equal precedence.
+            right_level = own if op == "^" else own + 1
+            operator = op if op in ("*", "^") else f" {op} "
+            text = unparse(left, own) + operator + unparse(right, right_level)
+            return f"({text})" if own < parent else text
+        case Text(value):
+            return repr(value)
+        case Tuple(items):
+            return "(" + ", ".join(unparse(item) for item in items) + ")"
+        case Call():
+            return unparse_call(expr)
+        case Chain(stages):
+            return "(" + " -> ".join(unparse(stage) for stage in stages) + ")"
+        case Repeat(body, count):
+            return f"{unparse(body, 2)} * {unparse(count, 3)}"
+        case Named(inner, name):
+            return f"{unparse(inner)} as {name}"
+        case Ellipsis(first, last):
+            return f"{unparse_call(first)} -> ... -> {unparse_call(last)}"
     raise TypeError(f"not an expression: {expr!r}")
 
 
@@ -205,62 +206,75 @@ def unparse_call(call: Call) -> str:
     return f"{call.name}({', '.join(parts)})" if parts else call.name
 
 
+def children(node) -> tuple:
+    """The nodes directly inside a node: the one generic walk over the syntax tree."""
+    match node:
+        case Ref(_, index) if index is not None:
+            return (index,)
+        case BinOp(_, left, right):
+            return (left, right)
+        case Neg(operand):
+            return (operand,)
+        case Tuple(items):
+            return items
+        case Call(_, args, keywords):
+            return args + tuple(keyword.value for keyword in keywords)
+        case Chain(stages):
+            return stages
+        case Repeat(body, count):
+            return (body, count)
+        case Ellipsis(first, last):
+            return (first, last)
+        case Named(inner):
+            return (inner,)
+        case Definition(body=body):
+            return (body,)
+        case Network(chain, _, definitions):
+            return (*definitions, chain)
+    return ()
+
+
+def rebuild(node, fn):
+    """The node with `fn` applied to each node directly inside it (positions kept)."""
+    match node:
+        case Ref(stem, index, span) if index is not None:
+            return Ref(stem, fn(index), span)
+        case BinOp(op, left, right, span):
+            return BinOp(op, fn(left), fn(right), span)
+        case Neg(operand, span):
+            return Neg(fn(operand), span)
+        case Tuple(items, span):
+            return Tuple(tuple(fn(item) for item in items), span)
+        case Call(name, args, keywords, span, name_span):
+            keywords = tuple(Keyword(k.name, fn(k.value), k.span) for k in keywords)
+            return Call(name, tuple(fn(arg) for arg in args), keywords, span, name_span)
+        case Chain(stages, span):
+            return Chain(tuple(fn(stage) for stage in stages), span)
+        case Repeat(body, count, span):
+            return Repeat(fn(body), fn(count), span)
+        case Named(inner, name, span, name_span):
+            return Named(fn(inner), name, span, name_span)
+        case Ellipsis(first, last, span, marker):
+            return Ellipsis(fn(first), fn(last), span, marker)
+    return node
+
+
 def walk_refs(node):
     """Every Ref in a tree, outer ones before the names inside their indices."""
     if isinstance(node, Ref):
         yield node
-        if node.index is not None:
-            yield from walk_refs(node.index)
-    elif isinstance(node, BinOp):
-        yield from walk_refs(node.left)
-        yield from walk_refs(node.right)
-    elif isinstance(node, Neg):
-        yield from walk_refs(node.operand)
-    elif isinstance(node, Tuple):
-        for item in node.items:
-            yield from walk_refs(item)
-    elif isinstance(node, Call):
-        for arg in node.args:
-            yield from walk_refs(arg)
-        for keyword in node.keywords:
-            yield from walk_refs(keyword.value)
-    elif isinstance(node, Chain):
-        for stage in node.stages:
-            yield from walk_refs(stage)
-    elif isinstance(node, Repeat):
-        yield from walk_refs(node.body)
-        yield from walk_refs(node.count)
-    elif isinstance(node, Ellipsis):
-        yield from walk_refs(node.first)
-        yield from walk_refs(node.last)
-    elif isinstance(node, Named):
-        yield from walk_refs(node.inner)
-    elif isinstance(node, Definition):
-        yield from walk_refs(node.body)
-    elif isinstance(node, Network):
-        for definition in node.definitions:
-            yield from walk_refs(definition)
-        yield from walk_refs(node.chain)
+    for child in children(node):
+        yield from walk_refs(child)
 
 
 def map_refs(value, fn):
-    """Rebuild a value with every outermost Ref replaced by fn(ref)."""
+    """Rebuild a size expression with every outermost Ref replaced by fn(ref)."""
     if isinstance(value, Ref):
         return fn(value)
-    if isinstance(value, BinOp):
-        return BinOp(value.op, map_refs(value.left, fn), map_refs(value.right, fn), value.span)
-    if isinstance(value, Neg):
-        return Neg(map_refs(value.operand, fn), value.span)
-    if isinstance(value, Tuple):
-        return Tuple(tuple(map_refs(item, fn) for item in value.items), value.span)
+    if isinstance(value, (BinOp, Neg, Tuple)):
+        return rebuild(value, lambda item: map_refs(item, fn))
     return value
 
 
 def map_call_refs(call: Call, fn) -> Call:
-    return Call(
-        call.name,
-        tuple(map_refs(arg, fn) for arg in call.args),
-        tuple(Keyword(kw.name, map_refs(kw.value, fn), kw.span) for kw in call.keywords),
-        call.span,
-        call.name_span,
-    )
+    return rebuild(call, lambda value: map_refs(value, fn))

@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fractions import Fraction
+
 from .errors import SymparamError
+from .values import number
 
 BYTES_PER_PARAM = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 BINARY_UNITS = (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
@@ -23,10 +26,11 @@ def weight_bytes(total, dtype: str):
 
 
 def binary_size(size: int) -> str:
-    """237.4 MiB, as a person reads a size."""
+    """237.4 MiB, as a person reads a size; exact integer arithmetic at any size."""
     for unit, scale in BINARY_UNITS:
         if size >= scale:
-            return f"{size / scale:.1f} {unit}"
+            tenths = round(Fraction(size * 10, scale))  # half to even, as format() does
+            return f"{number(tenths // 10)}.{tenths % 10} {unit}"
     return f"{size} B"
 
 
@@ -105,8 +109,11 @@ class Solution:
 
     def __str__(self) -> str:
         if self.value is None:
-            return f"no whole {self.name} >= 1 keeps the count within {self.budget:,}"
-        text = f"{self.name} = {self.value}: {self.count_at_value:,} params, within {self.budget:,}"
+            return f"no whole {self.name} >= 1 keeps the count within {number(self.budget)}"
+        text = (
+            f"{self.name} = {self.value}: {number(self.count_at_value)} params, "
+            f"within {number(self.budget)}"
+        )
         return text + (f"; exact root {self.name} = {self.root}" if self.root is not None else "")
 
     __repr__ = __str__

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from .summary import to_html as summary_html
-from .values import latex, one_line
+from .values import latex, number, one_line
 from .values import shape_text as format_shape
 
 
@@ -34,11 +34,11 @@ def explanation_html(explanation) -> str:
 
 def solution_html(solution) -> str:
     if solution.value is None:
-        text = f"No whole {escape(solution.name)} ≥ 1 keeps the count within {solution.budget:,}."
+        text = f"No whole {escape(solution.name)} ≥ 1 keeps the count within {number(solution.budget)}."
     else:
         text = (
             f"<strong>{escape(solution.name)} = {solution.value}</strong>: "
-            f"{solution.count_at_value:,} parameters, within {solution.budget:,}."
+            f"{number(solution.count_at_value)} parameters, within {number(solution.budget)}."
         )
     if solution.root is not None:
         text += f"<br>Exact root: {_math(f'{solution.name} = {latex(solution.root)}')}"

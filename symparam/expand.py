@@ -346,29 +346,9 @@ def substitute(node, values: dict):
         return node
 
     def walk(item):
-        match item:
-            case ast.Ref(stem, None, span) if stem in values:
-                return values[stem]._replace(span=span)
-            case ast.Ref(stem, index, span) if index is not None:
-                return ast.Ref(stem, walk(index), span)
-            case ast.BinOp(op, left, right, span):
-                return ast.BinOp(op, walk(left), walk(right), span)
-            case ast.Neg(operand, span):
-                return ast.Neg(walk(operand), span)
-            case ast.Tuple(items, span):
-                return ast.Tuple(tuple(walk(x) for x in items), span)
-            case ast.Call(name, args, keywords, span, name_span):
-                keywords = tuple(ast.Keyword(k.name, walk(k.value), k.span) for k in keywords)
-                return ast.Call(name, tuple(walk(a) for a in args), keywords, span, name_span)
-            case ast.Chain(stages, span):
-                return ast.Chain(tuple(walk(stage) for stage in stages), span)
-            case ast.Repeat(body, count, span):
-                return ast.Repeat(walk(body), walk(count), span)
-            case ast.Named(inner, name, span, name_span):
-                return ast.Named(walk(inner), name, span, name_span)
-            case ast.Ellipsis(first, last, span, marker):
-                return ast.Ellipsis(walk(first), walk(last), span, marker)
-        return item
+        if isinstance(item, ast.Ref) and item.index is None and item.stem in values:
+            return values[item.stem]._replace(span=item.span)
+        return ast.rebuild(item, walk)
 
     return walk(node)
 

@@ -173,7 +173,9 @@ class Network:
 
     # ---------------------------------------------------------------- display
     def __repr__(self) -> str:
-        return f"<Network {self.expression!r}: {self.analysis.total}>"
+        from .values import text
+
+        return f"<Network {self.expression!r}: {text(self.analysis.total)}>"
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
