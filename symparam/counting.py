@@ -10,7 +10,10 @@ from __future__ import annotations
 from . import ast
 from .algebra import Concrete, NeedsSymbols, Symbolic, is_integer, is_number
 from .errors import SymparamError, did_you_mean
-from .expand import CallIR, ChainIR, LayerIR, Model, NamedIR, RepeatIR, SumIR, expand, index_range, instantiate
+from .expand import (
+    CallIR, ChainIR, LayerIR, Model, NamedIR, RepeatIR, SumIR, expand, index_range, names_in,
+    instantiate,
+)
 from .layers.base import Count, LayerCall, all_names, layer_error
 from .results import Group, Layer, Result, group, summation
 from .sizes import Scope, Sizes, evaluate, infer_lengths
@@ -28,7 +31,7 @@ def analyze(network: ast.Network, sizes: Sizes, convention: str = "keras") -> Re
         result = _Counter(model, scope, Concrete(), convention).run()
     except NeedsSymbols:
         result = _Counter(model, scope, Symbolic(), convention).run()
-    check_sizes_used(scope, model.names)
+    check_sizes_used(scope, network)
     return result
 
 
@@ -217,7 +220,7 @@ def _matrix(shape) -> str:
     return " × ".join(show(extent) for extent in shape)
 
 
-def check_sizes_used(scope: Scope, names) -> None:
+def check_sizes_used(scope: Scope, network: ast.Network) -> None:
     """Every size given must be used, and a sequence must not be longer than its use."""
     sizes, used = scope.sizes, scope.used
     for stem, values in sizes.sequences.items():
@@ -233,5 +236,5 @@ def check_sizes_used(scope: Scope, names) -> None:
         if name not in used:
             raise SymparamError(
                 f"a size was given for '{name}', but the network has no such name"
-                + did_you_mean(name, sorted(names))
+                + did_you_mean(name, sorted(names_in(network)))
             )

@@ -8,13 +8,14 @@ are not, and a repetition stays one node carrying its count.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, NamedTuple, Union
 
 from . import ast
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .errors import SymparamError, did_you_mean
 from .layers.base import (
-    LayerKind, layer_error, lookup, match_arguments, stage_params, unknown_layer,
+    LayerKind, layer_error, lookup, match_arguments, unknown_layer,
 )
 from .sizes import Scope, Sizes, evaluate
 from .syntax import to_stage
@@ -84,8 +85,15 @@ IR = Union[LayerIR, ChainIR, RepeatIR, CallIR, NamedIR, SumIR]
 class Model(NamedTuple):
     input: LayerIR
     body: ChainIR
-    source: str
-    names: frozenset  # every name the text uses, for did-you-mean
+    network: ast.Network
+
+    @property
+    def source(self) -> str:
+        return self.network.source
+
+
+def names_in(network: ast.Network) -> frozenset:
+    return frozenset(ref.stem for ref in ast.walk_refs(network))
 
 
 # ------------------------------------------------------------------ expansion
@@ -101,13 +109,17 @@ class _Expander:
         self.network = network
         self.source = network.source
         self.scope = scope
-        self.names = frozenset(ref.stem for ref in ast.walk_refs(network))
         self.definitions = _definitions(network)
         self.order = {name: position for position, name in enumerate(self.definitions)}
         self.active: list[str] = []  # definitions being expanded, to refuse recursion
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)
+
+    @cached_property
+    def names(self) -> frozenset:
+        """Every name the text uses (walked only when an ellipsis needs an index name)."""
+        return names_in(self.network)
 
     def text(self, span: ast.Span) -> str:
         return span.text(self.source)
@@ -125,7 +137,7 @@ class _Expander:
                 getattr(first, "span", ast.NOWHERE),
             )
         head = LayerIR(first, lookup(first.name), self.text(first.span))
-        return Model(head, ChainIR(tuple(self.stage(stage) for stage in rest)), self.source, self.names)
+        return Model(head, ChainIR(tuple(self.stage(stage) for stage in rest)), self.network)
 
     def stage(self, stage) -> IR:
         match stage:
@@ -150,7 +162,7 @@ class _Expander:
         if kind.name == INPUT:
             raise self.error("in(...) can only start a network", node.span)
         source = source or self.text(node.span)
-        chains = stage_params(kind)
+        chains = kind.chains
         if not chains:
             return LayerIR(node, kind, source)
         given = match_arguments(kind, node, self.source)

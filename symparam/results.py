@@ -122,7 +122,7 @@ def group(algebra, kind, source, span, input_shape, output_shape, children, time
         add([child.weights for child in children]),
         add([child.biases for child in children]),
         add([child.non_trainable for child in children]),
-        add([child.params for child in children]),
+        add([term for child in children for term in _param_terms(child)]),
     ]
     if times is not None:
         totals = [times * value for value in totals]
@@ -130,6 +130,14 @@ def group(algebra, kind, source, span, input_shape, output_shape, children, time
     totals = [value + extra if extra != 0 else value for value, extra in zip(totals, own_totals)]
     return Group(kind, source, span, input_shape, tuple(output_shape), tuple(children), *totals,
                  times=times, own=own)
+
+
+def _param_terms(node) -> tuple:
+    """What a node's params add up from: a layer's parts (one Add for a whole chain,
+    not one per layer), a group's folded total."""
+    if isinstance(node, Layer):
+        return (node.count.weights, node.count.biases, node.count.non_trainable)
+    return (node.params,)
 
 
 def summation(algebra, source, span, input_shape, output_shape, step, index, lower, upper,

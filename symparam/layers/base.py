@@ -249,6 +249,20 @@ class LayerKind(NamedTuple):
     aliases: tuple[str, ...] = ()
     doc: str = ""
     varargs: Param | None = None  # takes any number of positional values, e.g. in(20, 20, 3)
+    # Worked out once at registration: matching arguments is on every layer's path.
+    positional: tuple[Param, ...] = ()  # the parameters that may be given by position
+    by_name: dict | None = None  # every parameter by its name and aliases
+    chains: tuple[Param, ...] = ()  # the parameters that take chains of layers
+
+
+def _kind(name, params, apply, aliases, doc, varargs) -> LayerKind:
+    chains = tuple(p for p in (*params, varargs) if isinstance(p, Stage))
+    return LayerKind(
+        name, params, apply, aliases, doc, varargs,
+        positional=tuple(p for p in params if not p.keyword_only),
+        by_name={key: p for p in params for key in (p.name, *p.aliases)},
+        chains=chains,
+    )
 
 
 REGISTRY: dict[str, LayerKind] = {}
@@ -260,7 +274,7 @@ def layer(name: str, *, params=(), aliases=(), doc: str = "", varargs: Param | N
 
     def register(apply):
         text = doc or (apply.__doc__ or "").strip()
-        kind = LayerKind(name, tuple(params), apply, tuple(aliases), text, varargs)
+        kind = _kind(name, tuple(params), apply, tuple(aliases), text, varargs)
         for key in (name, *aliases):
             if key in _BY_NAME:
                 raise ValueError(f"layer name {key!r} registered twice")
@@ -282,14 +296,6 @@ def all_names() -> list[str]:
 # ------------------------------------------------------------------ one call of a kind
 
 
-def stage_params(kind: LayerKind) -> tuple[Param, ...]:
-    """The parameters of a kind that take chains of layers (residual's body, ...)."""
-    params = [p for p in kind.params if isinstance(p, Stage)]
-    if isinstance(kind.varargs, Stage):
-        params.append(kind.varargs)
-    return tuple(params)
-
-
 def label(node: ast.Call, source: str) -> str:
     """The layer as written, to name it in messages: dense(0), conv2d(...)."""
     text = node.span.text(source) if node.span.line else ""
@@ -307,7 +313,7 @@ def match_arguments(kind: LayerKind, node: ast.Call, source: str) -> dict[str, A
     or alias; a kind with varargs gets every positional value, as a tuple, there."""
     params, varargs = kind.params, kind.varargs
     positional = () if varargs else node.args
-    by_position = [p for p in params if not p.keyword_only]
+    by_position = kind.positional
     if len(positional) > len(by_position):
         extra = node.args[len(by_position)]
         expected = ", ".join(p.name for p in by_position) or "no arguments"
@@ -322,7 +328,7 @@ def match_arguments(kind: LayerKind, node: ast.Call, source: str) -> dict[str, A
         if varargs is not None:
             given[varargs.name] = node.args
         return given
-    by_name = {key: p for p in params for key in (p.name, *p.aliases)}
+    by_name = kind.by_name
     for keyword in node.keywords:
         param = by_name.get(keyword.name)
         if param is None:
