@@ -275,30 +275,11 @@ class Result:
     def input(self) -> Layer:
         return self.tree.children[0]
 
-    @property
-    def input_shape(self) -> tuple:
-        return self.tree.input_shape
-
-    @property
-    def output_shape(self) -> tuple:
-        return self.tree.output_shape
-
-    @property
-    def total(self):
-        return self.tree.params
-
-    @property
-    def weights(self):
-        return self.tree.weights
-
-    @property
-    def biases(self):
-        return self.tree.biases
-
-    @property
-    def non_trainable(self):
-        return self.tree.non_trainable
-
-    @property
-    def trainable(self):
-        return self.tree.trainable
+    # The totals and shapes are the root's.
+    input_shape = property(lambda self: self.tree.input_shape)
+    output_shape = property(lambda self: self.tree.output_shape)
+    total = property(lambda self: self.tree.params)
+    weights = property(lambda self: self.tree.weights)
+    biases = property(lambda self: self.tree.biases)
+    non_trainable = property(lambda self: self.tree.non_trainable)
+    trainable = property(lambda self: self.tree.trainable)
