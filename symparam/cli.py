@@ -9,30 +9,93 @@ import click
 
 from . import render, values
 from .bindings import sizes_from_texts
-from .counting import analyze
 from .errors import SymparamError
 from .network import CONVENTIONS, Network
+from .sizes import Sizes
 from .syntax import parse_network
 
 DTYPES = ("fp64", "fp32", "tf32", "fp16", "bf16", "int8")
 
 
-def _read_expression(expression: str | None, file: str | None) -> tuple[str, str | None]:
+class UserError(click.ClickException):
+    """A mistake in what the user wrote: `error: ...` on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, error: SymparamError, origin: str | None = None):
+        prefix = f"{origin}:" if origin and error.span else ""
+        super().__init__(f"{prefix}{error}")
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+class SourceFile(click.File):
+    """-f FILE: a file to read the expression from, '-' for standard input."""
+
+    def __init__(self):
+        super().__init__("r", encoding="utf-8")
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as error:
+            reason = str(error.message).rsplit(": ", 1)[-1]
+            self.fail(f"cannot read {value}: {reason}", param, ctx)
+
+
+class Checked(click.ParamType):
+    """A value read by one of symparam's readers, whose mistakes are SymparamErrors."""
+
+    def __init__(self, name: str, reader):
+        self.name = name
+        self.reader = reader
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.reader(value)
+        except SymparamError as error:
+            raise UserError(error) from None
+
+
+def _setting(text: str) -> Sizes:
+    return sizes_from_texts([text])
+
+
+def _budget(text: str) -> int:
+    from .sizes import constant
+    from .syntax import parse_binding
+
+    value = constant(parse_binding(f"total={text}").values[0], text)
+    if value != int(value):
+        raise SymparamError(f"--total {text}: a budget is a whole number")
+    return int(value)
+
+
+def _grid_range(text: str):
+    from .sweep import parse_range
+
+    return parse_range(text)
+
+
+SETTING = Checked("NAME=VALUE", _setting)
+BUDGET = Checked("N", _budget)
+GRID_RANGE = Checked("NAME=START:STOP[:STEP]", _grid_range)
+
+
+def _read_expression(expression: str | None, file) -> tuple[str, str | None]:
     """The expression text and where it came from (a file name, for messages)."""
     if expression is not None and file is not None:
         raise click.UsageError("give the expression or -f FILE, not both")
     if file is not None:
-        if file == "-":
-            return sys.stdin.read(), "<stdin>"
-        try:
-            with open(file, encoding="utf-8") as handle:
-                return handle.read(), file
-        except OSError as error:
-            raise click.BadParameter(f"cannot read {file}: {error.strerror}", param_hint="-f") from None
+        return file.read(), file.name
     if expression is None:
         raise click.UsageError("give an expression, -f FILE, or - to read standard input")
     if expression == "-":
-        return sys.stdin.read(), "<stdin>"
+        with click.open_file("-", encoding="utf-8") as stdin:
+            return stdin.read(), "<stdin>"
     return expression, None
 
 
@@ -41,27 +104,24 @@ def network_command(function):
     command receives the counted Network; a SymparamError becomes exit code 2."""
 
     @click.argument("expression", required=False)
-    @click.option("-f", "--file", "file", metavar="FILE", help="Read the expression from FILE ('-': stdin).")
-    @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+    @click.option("-f", "--file", "file", type=SourceFile(), metavar="FILE",
+                  help="Read the expression from FILE ('-': stdin).")
+    @click.option("--set", "settings", type=SETTING, multiple=True, metavar="NAME=VALUE",
                   help="Give a size: d=512, h_1=16, or a sequence h=784,16,10. Repeatable.")
     @click.option("--convention", type=click.Choice(CONVENTIONS), default="keras", show_default=True,
                   help="Whose parameter counting to follow where Keras and PyTorch differ.")
     @functools.wraps(function)
     def command(expression, file, settings, convention, **options):
         text, origin = _read_expression(expression, file)
+        sizes = Sizes()
+        for setting in settings:
+            sizes = sizes.merged(setting)
         try:
-            network = Network.count(parse_network(text), sizes_from_texts(settings), convention)
-            function(network, **options)
+            function(Network.count(parse_network(text), sizes, convention), **options)
         except SymparamError as error:
-            _fail(error, origin)
+            raise UserError(error, origin) from None
 
     return command
-
-
-def _fail(error: SymparamError, origin: str | None) -> None:
-    prefix = f"{origin}:" if origin and error.span else ""
-    click.echo(f"error: {prefix}{error}", err=True)
-    sys.exit(2)
 
 
 def _latex_output(body: str, standalone: bool) -> str:
@@ -84,6 +144,7 @@ def _maybe_latex(fmt: str, as_latex: bool) -> str:
 def main():
     """symparam: exact formulas for the number of parameters of a neural network."""
     # Counts are exact at any size; Python limits int -> str to 4300 digits by default.
+    # values.py lifts it where a count is written; this covers the rest of a CLI process.
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
 
@@ -202,14 +263,15 @@ def explain(network: Network, as_latex, fmt, standalone):
 @main.command()
 @network_command
 @click.option("--for", "name", required=True, metavar="NAME", help="The size to solve for.")
-@click.option("--total", "budget", metavar="N", help="The parameter budget (a size expression: 10^6).")
+@click.option("--total", "budget", type=BUDGET, metavar="N",
+              help="The parameter budget (a size expression: 10^6).")
 @click.option("--like", "other", metavar="EXPR", help="Use the count of another network as the budget.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 def solve(network: Network, name, budget, other, fmt):
     """The largest whole value of a size that keeps the count within a budget."""
     from .derive import solve as solve_for
 
-    limit = _budget(budget, other, network.convention)
+    limit = _limit(budget, other, network.convention)
     result = solve_for(network, name, limit)
     if fmt == "json":
         click.echo(render.dumps({
@@ -231,47 +293,43 @@ def solve(network: Network, name, budget, other, fmt):
         click.echo(f"exact root: {name} = {result.root}{approx}")
 
 
-def _budget(budget: str | None, other: str | None, convention: str) -> int:
-    from .sizes import constant
-    from .syntax import parse_binding
-
+def _limit(budget: int | None, other: str | None, convention: str) -> int:
     if (budget is None) == (other is None):
         raise click.UsageError("give the budget with --total N or --like EXPR (one of them)")
-    if other is not None:
-        tree = parse_network(other)
-        value = analyze(tree, sizes_from_texts(()), convention).total
-        if not isinstance(value, int):
-            raise SymparamError(f"--like: the other network's count is not a number: {value}")
-        return value
-    value = constant(parse_binding(f"total={budget}").values[0], budget)
-    if value != int(value):
-        raise SymparamError(f"--total {budget}: a budget is a whole number")
-    return int(value)
+    if budget is not None:
+        return budget
+    like = Network.count(parse_network(other), Sizes(), convention)
+    if like.value is None:
+        raise SymparamError(
+            f"--like: the other network's count is not a number: {values.text(like.total)}"
+        )
+    return like.value
 
 
 @main.command()
 @network_command
-@click.option("--vary", "ranges", multiple=True, required=True, metavar="NAME=START:STOP[:STEP]",
+@click.option("--vary", "ranges", type=GRID_RANGE, multiple=True, required=True,
+              metavar="NAME=START:STOP[:STEP]",
               help="A size to vary, e.g. d=64:4096:64 (stop included). Repeatable.")
-@click.option("--csv", "csv_path", metavar="FILE", help="Write the counts as CSV to FILE.")
+@click.option("--csv", "csv_file", type=click.File("w", encoding="utf-8", lazy=True), metavar="FILE",
+              help="Write the counts as CSV to FILE ('-': standard output).")
 @click.option("--plot", "plot_path", metavar="FILE.png", help="Plot the counts to FILE.png.")
 @click.option("--logy", is_flag=True, help="A logarithmic count axis.")
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
-def sweep(network: Network, ranges, csv_path, plot_path, logy, fmt):
+def sweep(network: Network, ranges, csv_file, plot_path, logy, fmt):
     """Counts over a grid of sizes: CSV, JSON and a plot."""
     from . import sweep as grid
 
-    result = grid.sweep(network, [grid.parse_range(text) for text in ranges])
-    if csv_path:
-        grid.write_csv(result, csv_path)
+    result = grid.sweep(network, list(ranges))
+    if csv_file is not None:
+        grid.write_csv(result, csv_file)
     if plot_path:
         grid.plot(result, plot_path, logy)
     if fmt == "json":
         click.echo(render.dumps(grid.to_json_dict(result)))
-    elif not csv_path:
-        click.echo(",".join([r.name for r in result.ranges] + ["params"]))
-        for row in result.rows:
-            click.echo(",".join(str(value) for value in row))
+    elif csv_file is None:
+        with click.open_file("-", "w", encoding="utf-8") as stdout:
+            grid.write_csv(result, stdout)
 
 
 if __name__ == "__main__":

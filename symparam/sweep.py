@@ -171,11 +171,11 @@ def _modules():
 # ------------------------------------------------------------------ output
 
 
-def write_csv(result: Sweep, path: str) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([r.name for r in result.ranges] + ["params"])
-        writer.writerows(result.rows)
+def write_csv(result: Sweep, stream) -> None:
+    """The rows as CSV on a text stream (a file click opened, or standard output)."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow([r.name for r in result.ranges] + ["params"])
+    writer.writerows(result.rows)
 
 
 def to_json_dict(result: Sweep) -> dict:
