@@ -58,6 +58,7 @@ class Algebra(Protocol):
     def maximum(self, a, b): ...
     def add_all(self, terms): ...
     def equal(self, a, b) -> bool: ...
+    def same_shape(self, a, b) -> bool: ...
     def substitute(self, value, symbol, replacement): ...
     def summation(self, term, index, lower, upper): ...
 
@@ -69,7 +70,13 @@ def _divides(divisor, value) -> bool | None:
     return Fraction(value) / Fraction(divisor) == int(Fraction(value) / Fraction(divisor))
 
 
-class Concrete:
+class _Shapes:
+    def same_shape(self, a, b) -> bool:
+        """Two shapes alike, axis by axis, as this arithmetic compares values."""
+        return len(a) == len(b) and all(self.equal(x, y) for x, y in zip(a, b))
+
+
+class Concrete(_Shapes):
     """Arithmetic on Python ints; any name without a value raises NeedsSymbols."""
 
     symbolic = False
@@ -125,7 +132,7 @@ class Concrete:
         raise NeedsSymbols(str(index))  # concrete ranges are unrolled before counting
 
 
-class Symbolic:
+class Symbolic(_Shapes):
     """Arithmetic building SymPy expressions; names without a value become symbols."""
 
     symbolic = True

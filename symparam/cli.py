@@ -222,7 +222,7 @@ def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
     fmt = _maybe_latex(fmt, as_latex)
     size = weight_bytes(network.analysis.total, dtype) if dtype else None
     if fmt == "json":
-        document = table.to_json_dict(result)
+        document = {**render.json_document(network), **table.to_json_dict(result)}
         if dtype:
             document.update(dtype=dtype, bytes=values.json_value(size))
         click.echo(render.dumps(document))
@@ -248,7 +248,7 @@ def explain(network: Network, as_latex, fmt, standalone):
     result = words.explain(network)
     fmt = _maybe_latex(fmt, as_latex)
     if fmt == "json":
-        click.echo(render.dumps(words.to_json_dict(result)))
+        click.echo(render.dumps({**render.json_document(network), **words.to_json_dict(result)}))
     elif fmt == "latex":
         click.echo(_latex_output(words.to_latex(result), standalone))
     elif fmt == "markdown":

@@ -144,7 +144,7 @@ class _Counter:
             )
 
     def same_shape(self, a, b) -> bool:
-        return len(a) == len(b) and all(self.algebra.equal(x, y) for x, y in zip(a, b))
+        return self.algebra.same_shape(a, b)
 
     # -------------------------------------------------------------- repetition
 

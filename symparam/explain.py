@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .results import LayerResult
+from .summary import Summary, summarize
+from .summary import to_latex as summary_latex
 from .values import latex, number
 from .values import text as plain
 from .values import shape_text as format_shape
@@ -23,7 +25,7 @@ class Step:
 class Explanation:
     steps: tuple[Step, ...]
     conclusion: str
-    network: object
+    summary: Summary  # every layer, for the LaTeX form
 
     def __str__(self) -> str:
         return to_text(self)
@@ -44,7 +46,7 @@ def explain(network) -> Explanation:
     source = analysis.input.source
     steps = [Step(source, f"the input: {_shape_words(analysis.input_shape)}. An input has no parameters.")]
     steps += [Step(" ".join(row.source.split()), _explain_row(row)) for row in analysis.rows]
-    return Explanation(tuple(steps), _conclusion(analysis), network)
+    return Explanation(tuple(steps), _conclusion(analysis), summarize(analysis, depth=10**6))
 
 
 def _shape_words(shape) -> str:
@@ -119,16 +121,13 @@ def _escape(text: str) -> str:
 
 
 def to_latex(explanation: Explanation) -> str:
-    from .summary import summarize, to_latex as summary_latex
-
-    return summary_latex(summarize(explanation.network, depth=10**6))
+    return summary_latex(explanation.summary)
 
 
 def to_json_dict(explanation: Explanation) -> dict:
-    from .render import json_document
-
-    document = json_document(explanation.network)
-    document["steps"] = [{"layer": step.layer, "text": step.text} for step in explanation.steps]
-    document["conclusion"] = explanation.conclusion
-    document["total_latex"] = latex(explanation.network.analysis.total)
-    return document
+    """The steps as JSON; the CLI puts them beside the count's own keys."""
+    return {
+        "steps": [{"layer": step.layer, "text": step.text} for step in explanation.steps],
+        "conclusion": explanation.conclusion,
+        "total_latex": latex(explanation.summary.total),
+    }

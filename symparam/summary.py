@@ -43,7 +43,6 @@ class Summary:
     total: Any
     trainable: Any
     non_trainable: Any
-    network: Any
 
     def __str__(self) -> str:
         return to_text(self)
@@ -58,14 +57,13 @@ class Summary:
 
 
 def summarize(network, depth: int = 0) -> Summary:
-    analysis = network.analysis
-    rows = _children_rows(analysis.tree.children, 0, depth, ())
+    """The table of a counted network (a Network, or its result tree's Result)."""
+    tree = getattr(network, "analysis", network).tree
     return Summary(
-        rows=tuple(rows),
-        total=analysis.total,
-        trainable=analysis.trainable,
-        non_trainable=analysis.non_trainable,
-        network=network,
+        rows=tuple(_children_rows(tree.children, 0, depth, ())),
+        total=tree.params,
+        trainable=tree.trainable,
+        non_trainable=tree.non_trainable,
     )
 
 
@@ -259,10 +257,8 @@ def _totals(summary: Summary):
 
 
 def to_json_dict(summary: Summary) -> dict:
-    from .render import json_document
-
-    document = json_document(summary.network)
-    document["rows"] = [
+    """The rows as JSON; the CLI puts them beside the count's own keys."""
+    return {"rows": [
         {
             "layer": row.label,
             "kind": row.kind,
@@ -276,8 +272,7 @@ def to_json_dict(summary: Summary) -> dict:
             "non_trainable": json_value(row.non_trainable),
         }
         for row in summary.rows
-    ]
-    return document
+    ]}
 
 
 def to_latex(summary: Summary) -> str:

@@ -371,7 +371,7 @@ class LayerCall:
         return self.values[name]
 
     def same_shape(self, a, b) -> bool:
-        return len(a) == len(b) and all(self.algebra.equal(x, y) for x, y in zip(a, b))
+        return self.algebra.same_shape(a, b)
 
     def exact_divide(self, value, divisor, message: str):
         """value / divisor, which must be whole where both are known; `message` says why
