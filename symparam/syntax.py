@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from contextvars import ContextVar
 from fractions import Fraction
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import ast
 from .errors import SymparamError
@@ -23,17 +24,17 @@ TERMINAL_WORDS = {
     "INDEXED": "an indexed name such as h_{i}",
     "_ARROW": "'->'",
     "ELLIPSIS": "'...'",
-    "_LPAR": "'('",
-    "_RPAR": "')'",
-    "_RBRACE": "'}'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "RBRACE": "'}'",
     "_COMMA": "','",
     "_EQUAL": "'='",
-    "_SEMICOLON": "';' (a definition ends with ';')",
-    "_LET": "'let'",
+    "SEMICOLON": "';' (a definition ends with ';')",
+    "LET": "'let'",
     "_AS": "'as'",
     "$END": "the end of the expression",
 }
-OPERATORS = {"_PLUS", "_MINUS", "_STAR", "_DSTAR", "_SLASH", "_DSLASH", "_CARET"}
+OPERATORS = {"_PLUS", "MINUS", "_STAR", "_DSTAR", "_SLASH", "_DSLASH", "_CARET"}
 
 
 def grammar_path() -> str:
@@ -49,12 +50,15 @@ def grammar_path() -> str:
 @lru_cache(maxsize=1)
 def parser() -> Lark:
     # cache=True keeps the LALR tables on disk, so a start-up does not rebuild them.
+    # The syntax tree is built as the parser reduces (transformer=): no parse tree is
+    # made and walked again, and positions come from the tokens, not from Lark's
+    # propagate_positions, which doubles the parse's time.
     return Lark.open(
         grammar_path(),
         parser="lalr",
         start=["start", "binding"],
-        propagate_positions=True,
         maybe_placeholders=False,
+        transformer=AstBuilder(),
         cache=True,
     )
 
@@ -82,18 +86,19 @@ def _has_code(text: str) -> bool:
 
 
 def _parse(text: str, start: str):
+    source = _Source(text)
+    token = _SOURCE.set(source)
     try:
-        tree = parser().parse(text, start=start)
-        return AstBuilder(text).transform(tree)
-    except VisitError as error:
-        # The builder raises SymparamError; Lark wraps it, and people should never see that.
-        if isinstance(error.orig_exc, SymparamError):
-            raise error.orig_exc.with_source(text) from None
-        raise
+        result = parser().parse(text, start=start)
+        if source.errors:
+            raise source.errors[0]
+        return result
     except UnexpectedInput as error:
         raise _syntax_error(error, text) from None
     except RecursionError:
         raise SymparamError("expression nested too deeply") from None
+    finally:
+        _SOURCE.reset(token)
 
 
 # ------------------------------------------------------------------ syntax errors
@@ -115,9 +120,9 @@ def _syntax_error(error: UnexpectedInput, text: str) -> SymparamError:
         span = ast.Span(token.line, token.column, token.start_pos, token.end_pos)
         found = repr(str(token))
     expected = _acceptable(error)
-    if "_SEMICOLON" in expected and token.type in ("NAME", "_LET"):
+    if "SEMICOLON" in expected and token.type in ("NAME", "LET"):
         return SymparamError(f"missing ';' at the end of the definition, before {found}", span, text)
-    if "_ARROW" in expected and token.type in ("NAME", "_LPAR"):
+    if "_ARROW" in expected and token.type in ("NAME", "LPAR"):
         return SymparamError(f"missing '->' before {found}", span, text)
     return SymparamError(f"unexpected {found}; expected {_expected(expected)}", span, text)
 
@@ -166,62 +171,96 @@ def name_ref(text: str, span: ast.Span) -> ast.Ref:
     return ast.Ref(text, None, span)
 
 
-# ------------------------------------------------------------------ tree -> AST
+# ------------------------------------------------------------------ tokens -> AST
 
 
-def _span(meta_or_token) -> ast.Span:
-    if isinstance(meta_or_token, Token):
-        token = meta_or_token
-        return ast.Span(token.line, token.column, token.start_pos, token.end_pos)
-    meta = meta_or_token
-    if getattr(meta, "empty", True):
-        return ast.NOWHERE
-    return ast.Span(meta.line, meta.column, meta.start_pos, meta.end_pos)
+class _Source:
+    """What the tree builder needs of one parse: the text, and the extent of each
+    bracketed node (its span without the brackets, its extent with them)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.bracketed: dict[int, tuple] = {}  # id -> (node, extent); the node kept alive
+        self.errors: list[SymparamError] = []  # kept until the whole text has parsed
+
+
+_SOURCE: ContextVar[_Source] = ContextVar("symparam_source")
+
+
+def _span(token: Token) -> ast.Span:
+    return ast.Span(token.line, token.column, token.start_pos, token.end_pos)
 
 
 def _cover(first: ast.Span, last: ast.Span) -> ast.Span:
     return ast.Span(first.line, first.column, first.start, last.end)
 
 
+def _extent(node) -> ast.Span:
+    """The text a node takes, brackets around it included: (a + b) in (a + b) * c."""
+    if isinstance(node, Token):
+        return _span(node)
+    entry = _SOURCE.get().bracketed.get(id(node))
+    return entry[1] if entry is not None and entry[0] is node else node.span
+
+
+def _tokens(children, kind: str) -> list[Token]:
+    return [child for child in children if isinstance(child, Token) and child.type == kind]
+
+
+def _nodes(children) -> list:
+    """The children that are not punctuation kept for positions."""
+    return [child for child in children if not isinstance(child, Token)]
+
+
 def _binary(op: str):
-    def build(self, meta, children):
-        left, right = children
-        return ast.BinOp(op, left, right, _span(meta))
+    def build(self, children):
+        left, right = _nodes(children)
+        return ast.BinOp(op, left, right, _cover(_extent(left), _extent(right)))
 
     return build
 
 
-class _Link:
-    """A join between two stages: a plain arrow, or an ellipsis."""
+def _defer_errors(cls):
+    """A mistake found while building (a size where a layer must be) waits until the
+    text has parsed: a syntax error further on, such as a missing ')', explains it."""
 
-    def __init__(self, ellipsis: bool, span: ast.Span):
-        self.ellipsis = ellipsis
-        self.span = span
+    def deferring(method):
+        def build(self, children):
+            try:
+                return method(self, children)
+            except SymparamError as error:
+                _SOURCE.get().errors.append(error)
+                return ast.Num(0, ast.NOWHERE)  # a stand-in: only the first error is told
+
+        return build
+
+    for name, method in list(vars(cls).items()):
+        if callable(method) and not name.startswith("_"):
+            setattr(cls, name, deferring(method))
+    return cls
 
 
-@v_args(meta=True)
+@_defer_errors
 class AstBuilder(Transformer):
-    """One method per grammar construct; children are picked by kind, never by position."""
+    """One method per grammar construct; children are picked by kind, never by position.
+    Called by the parser at each reduction (see parser())."""
 
-    def __init__(self, source: str):
-        super().__init__()
-        self.source = source
-
-    def _error(self, message: str, span: ast.Span) -> SymparamError:
-        return SymparamError(message, span, self.source)
+    @staticmethod
+    def _error(message: str, span: ast.Span) -> SymparamError:
+        return SymparamError(message, span, _SOURCE.get().text)
 
     # sizes
-    def number(self, meta, children):
+    def number(self, children):
         (token,) = children
         return ast.Num(_number(str(token)), _span(token))
 
-    def name(self, meta, children):
+    def name(self, children):
         (token,) = children
         return name_ref(str(token), _span(token))
 
-    def indexed(self, meta, children):
-        stem, index = children
-        return ast.Ref(str(stem)[:-2], index, _span(meta))
+    def indexed(self, children):
+        (stem,), (index,), (close,) = _tokens(children, "INDEXED"), _nodes(children), _tokens(children, "RBRACE")
+        return ast.Ref(str(stem)[:-2], index, _cover(_span(stem), _span(close)))
 
     add = _binary("+")
     sub = _binary("-")
@@ -230,30 +269,33 @@ class AstBuilder(Transformer):
     floordiv = _binary("//")
     pow = _binary("^")
 
-    def neg(self, meta, children):
-        (operand,) = children
-        return ast.Neg(operand, _span(meta))
+    def neg(self, children):
+        (minus,), (operand,) = _tokens(children, "MINUS"), _nodes(children)
+        return ast.Neg(operand, _cover(_span(minus), _extent(operand)))
 
-    def string(self, meta, children):
+    def string(self, children):
         (token,) = children
         return ast.Text(str(token)[1:-1], _span(token))
 
-    def tuple(self, meta, children):
-        return ast.Tuple(tuple(children), _span(meta))
+    def tuple(self, children):
+        (open_,), (close,) = _tokens(children, "LPAR"), _tokens(children, "RPAR")
+        return ast.Tuple(tuple(_nodes(children)), _cover(_span(open_), _span(close)))
+
+    def paren(self, children):
+        """(chain): the chain itself, whose extent now takes in the brackets."""
+        (open_,), (inner,), (close,) = _tokens(children, "LPAR"), _nodes(children), _tokens(children, "RPAR")
+        _SOURCE.get().bracketed[id(inner)] = (inner, _cover(_span(open_), _span(close)))
+        return inner
 
     # calls
-    def keyword(self, meta, children):
+    def keyword(self, children):
         name, value = children
-        return ast.Keyword(str(name), value, _span(meta))
+        return ast.Keyword(str(name), value, _cover(_span(name), _extent(value)))
 
-    def arguments(self, meta, children):
-        return list(children)
-
-    def call(self, meta, children):
-        name, *rest = children
-        arguments = rest[0] if rest else []
+    def call(self, children):
+        (name,), (close,) = _tokens(children, "NAME"), _tokens(children, "RPAR")
         args, keywords, seen = [], [], set()
-        for argument in arguments:
+        for argument in _nodes(children):
             if isinstance(argument, ast.Keyword):
                 if argument.name in seen:
                     raise self._error(f"argument '{argument.name}' given twice", argument.span)
@@ -265,56 +307,61 @@ class AstBuilder(Transformer):
                 )
             else:
                 args.append(argument)
-        return ast.Call(str(name), tuple(args), tuple(keywords), _span(meta), _span(name))
+        return ast.Call(str(name), tuple(args), tuple(keywords), _cover(_span(name), _span(close)), _span(name))
 
-    def named(self, meta, children):
+    def named(self, children):
         inner, name = children
-        return ast.Named(inner, str(name), _span(meta), _span(name))
+        return ast.Named(inner, str(name), _cover(_extent(inner), _span(name)), _span(name))
 
     # chains
-    def arrow(self, meta, children):
-        return _Link(False, ast.NOWHERE)
+    def chain(self, children):
+        """Stages, with an ELLIPSIS token between two of them where '...' joins them."""
+        source = _SOURCE.get().text
+        stages, links = [], []
+        ellipsis = None
+        for child in children:
+            if isinstance(child, Token):  # ELLIPSIS: the link to the next stage
+                ellipsis = _span(child)
+                continue
+            if stages:
+                links.append(ellipsis)
+            stages.append(to_stage(child, source))
+            ellipsis = None
+        span = _cover(_extent(children[0]), _extent(children[-1]))
+        return ast.Chain(tuple(self._pair_ellipses(stages, links)), span)
 
-    def ellipsis(self, meta, children):
-        (token,) = children
-        return _Link(True, _span(token))
-
-    def chain(self, meta, children):
-        stages = [to_stage(item, self.source) for item in children[0::2]]
-        links = children[1::2]
-        return ast.Chain(tuple(self._pair_ellipses(stages, links)), _span(meta))
-
-    def names(self, meta, children):
+    def names(self, children):
         return [str(name) for name in children]
 
-    def definition(self, meta, children):
-        name, *rest = children
-        params = rest[0] if len(rest) == 2 else []
-        body = rest[-1]
+    def definition(self, children):
+        (let,), (name,), (end,) = _tokens(children, "LET"), _tokens(children, "NAME"), _tokens(children, "SEMICOLON")
+        *parameters, body = _nodes(children)
+        params = parameters[0] if parameters else []
+        span = _cover(_span(let), _span(end))
         if len(set(params)) != len(params):
-            raise self._error(f"a parameter of '{name}' is named twice", _span(meta))
-        stage = to_stage(body, self.source)
-        return ast.Definition(str(name), tuple(params), stage, _span(meta), _span(name))
+            raise self._error(f"a parameter of '{name}' is named twice", span)
+        stage = to_stage(body, _SOURCE.get().text)
+        return ast.Definition(str(name), tuple(params), stage, span, _span(name))
 
-    def start(self, meta, children):
+    def start(self, children):
         *definitions, body = children
-        stage = to_stage(body, self.source)
+        stage = to_stage(body, _SOURCE.get().text)
         chain = stage if isinstance(stage, ast.Chain) else ast.Chain((stage,), stage.span)
         return chain, tuple(definitions)
 
-    def binding(self, meta, children):
+    def binding(self, children):
         target, *values = children
         return target, tuple(values)
 
     def _pair_ellipses(self, stages, links):
         result = [stages[0]]
         for link, stage in zip(links, stages[1:]):
-            if not link.ellipsis:
+            if link is None:
                 result.append(stage)
                 continue
             first = result.pop()
             if isinstance(first, ast.Ellipsis):
-                raise self._error("a layer cannot end one ellipsis and start another", link.span)
+                raise self._error("a layer cannot end one ellipsis and start another", link)
             for endpoint in (first, stage):
                 if not isinstance(endpoint, ast.Call):
                     raise self._error(
@@ -323,7 +370,7 @@ class AstBuilder(Transformer):
                         _stage_span(endpoint),
                     )
             first, last = link_endpoint_names(first, stage)
-            result.append(ast.Ellipsis(first, last, _cover(first.span, last.span), link.span))
+            result.append(ast.Ellipsis(first, last, _cover(first.span, last.span), link))
         return result
 
 
@@ -379,7 +426,10 @@ def is_stage(value) -> bool:
 
 
 def _number(text: str) -> int | Fraction:
-    value = Fraction(text.replace("_", ""))
+    digits = text.replace("_", "")
+    if digits.isdigit():  # the usual case, ten times faster than through Fraction
+        return int(digits)
+    value = Fraction(digits)
     return int(value) if value.denominator == 1 else value
 
 
