@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import render, values
+from . import values
 from .bindings import sizes_from_texts
 from .errors import SymparamError
 from .network import CONVENTIONS, Network
@@ -162,17 +162,11 @@ def main():
 @click.option("--dtype", type=click.Choice(DTYPES), help="Also give the weights' size in bytes.")
 def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
     """Count the parameters of EXPRESSION, e.g. "in(784) -> dense(16) -> dense(10)"."""
-    from .derive import big_o, binary_size, leading_term, weight_bytes
-
     fmt = _maybe_latex(fmt, as_latex)
     total = network.analysis.total
-    extras = {}
-    if leading:
-        extras["leading"] = leading_term(network, leading)
-    if order:
-        extras["order"] = big_o(network, order)
-    if dtype:
-        extras["bytes"] = weight_bytes(total, dtype)
+    extras = _derived(network, leading, order, dtype)
+    if fmt == "json" or breakdown:
+        from . import render
     if fmt == "json":
         document = render.json_document(network)
         for key, value in extras.items():
@@ -180,7 +174,7 @@ def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
         if dtype:
             document["dtype"] = dtype
             if isinstance(extras["bytes"], int):
-                document["bytes_readable"] = binary_size(extras["bytes"])
+                document["bytes_readable"] = _binary_size(extras["bytes"])
         click.echo(render.dumps(document))
         return
     show = values.latex if fmt == "latex" else values.text
@@ -198,8 +192,30 @@ def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
         click.echo(f"order: {show(extras['order'])}")
     if dtype:
         size = extras["bytes"]
-        readable = f" ({binary_size(size)})" if isinstance(size, int) else ""
+        readable = f" ({_binary_size(size)})" if isinstance(size, int) else ""
         click.echo(f"{dtype} weights: {show(size)} bytes{readable}")
+
+
+def _derived(network: Network, leading, order, dtype) -> dict:
+    """What count was asked for beside the total; derive.py (and SymPy) only then."""
+    if not (leading or order or dtype):
+        return {}
+    from .derive import big_o, leading_term, weight_bytes
+
+    extras = {}
+    if leading:
+        extras["leading"] = leading_term(network, leading)
+    if order:
+        extras["order"] = big_o(network, order)
+    if dtype:
+        extras["bytes"] = weight_bytes(network.analysis.total, dtype)
+    return extras
+
+
+def _binary_size(size: int) -> str:
+    from .derive import binary_size
+
+    return binary_size(size)
 
 
 # ------------------------------------------------------------------ summary and explain
@@ -215,6 +231,7 @@ def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
 @click.option("--dtype", type=click.Choice(DTYPES), help="Also give the weights' size in bytes.")
 def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
     """A table of the layers, like Keras' model.summary(), with each one's formula."""
+    from . import render
     from . import summary as table
     from .derive import binary_size, weight_bytes
 
@@ -244,6 +261,7 @@ def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
 def explain(network: Network, as_latex, fmt, standalone):
     """The count derived in words, layer by layer."""
     from . import explain as words
+    from . import render
 
     result = words.explain(network)
     fmt = _maybe_latex(fmt, as_latex)
@@ -269,6 +287,7 @@ def explain(network: Network, as_latex, fmt, standalone):
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 def solve(network: Network, name, budget, other, fmt):
     """The largest whole value of a size that keeps the count within a budget."""
+    from . import render
     from .derive import solve as solve_for
 
     limit = _limit(budget, other, network.convention)
@@ -318,6 +337,7 @@ def _limit(budget: int | None, other: str | None, convention: str) -> int:
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
 def sweep(network: Network, ranges, csv_file, plot_path, logy, fmt):
     """Counts over a grid of sizes: CSV, JSON and a plot."""
+    from . import render
     from . import sweep as grid
 
     result = grid.sweep(network, list(ranges))
