@@ -1,20 +1,38 @@
 """`symparam sweep`: counts over a grid of sizes, as CSV and as a plot.
 
-The formula is turned into one NumPy function (lambdify) and applied to the whole grid
-at once. The grid holds Python ints (dtype=object) and rationals print as Fractions, so
-every count stays exact however large it is.
+The formula is compiled once into a small integer program (sums, products, whole
+powers, floor and ceiling of a quotient by a whole number, Max, Min) and run over the
+whole grid at once, each varied size an axis of an open NumPy grid. Counts are exact:
+
+- int64, when a bound proves that no value on the way overflows. The bound is the
+  program run on magnitudes, in Python ints: |constants|, each size at its largest
+  grid value, sums of bounds for sums, products for products, ceiling(B/q) for a
+  floor or ceiling of n/q with |n| <= B. Every step's bound must fit in int64.
+- Python ints (dtype=object) otherwise.
+- A formula the program cannot hold (a size in a denominator, a negative power) is
+  evaluated by SymPy's lambdify on Python ints and Fractions, as before.
+
+A formula with rational coefficients is run as numerator // denominator, with a check
+that every count comes out whole. The rows are made only when asked for.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import reduce
+from math import prod
 from typing import Any
 
 from .errors import SymparamError
 
 INSTALL_PLOT = "sweep needs NumPy and Matplotlib: pip install 'symparam[plot]'"
 MAX_POINTS = 1_000_000
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -26,10 +44,21 @@ class Range:
 
     @classmethod
     def of(cls, name: str, values) -> "Range":
+        checked = _positive_range(values)
         values = tuple(values)
-        if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
+        if not (checked or _positive_ints(values)):
             raise SymparamError(f"{name}: give positive whole numbers to vary over")
         return cls(name, values)
+
+
+def _positive_range(values) -> bool:
+    # A range holds whole numbers between its ends: no need to look at a million of them.
+    return isinstance(values, range) and len(values) > 0 and min(values[0], values[-1]) >= 1
+
+
+def _positive_ints(values: tuple) -> bool:
+    wrong = (isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values)
+    return bool(values) and not any(wrong)
 
 
 def parse_range(text: str) -> Range:
@@ -59,45 +88,306 @@ def parse_range(text: str) -> Range:
 
 @dataclass(frozen=True)
 class Sweep:
+    """The grid's ranges and its counts, an array with an axis for each range (int64 or
+    Python ints), and the formula."""
+
     ranges: tuple[Range, ...]
-    rows: list[tuple]  # (value of each range..., count)
+    counts: Any
     formula: Any
+
+    @property
+    def rows(self) -> "Rows":
+        """(value of each range..., count), with Python ints."""
+        return Rows(self.ranges, self.counts)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sweep):
+            return NotImplemented
+        same_grid = (self.ranges, self.formula) == (other.ranges, other.formula)
+        return same_grid and bool(_numpy().array_equal(self.counts, other.counts))
+
+
+class Rows(Sequence):
+    """The rows of a sweep, made one at a time: a million points stay two short axes and
+    one array until someone reads them."""
+
+    def __init__(self, ranges: tuple[Range, ...], counts):
+        self._values = [r.values for r in ranges]
+        self._counts = counts
+
+    def __len__(self) -> int:
+        return self._counts.size
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._slice(index)
+        index = operator.index(index)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("sweep row index out of range")
+        position = _numpy().unravel_index(index, self._counts.shape)
+        values = tuple(values[i] for values, i in zip(self._values, position))
+        return values + (int(self._counts[position]),)
+
+    def _slice(self, index: slice) -> list[tuple]:
+        start, stop, step = index.indices(len(self))
+        if step < 0:
+            return [self[i] for i in range(start, stop, step)]
+        return list(itertools.islice(self, start, stop, step))
+
+    def __iter__(self):
+        # Row tuples in C order, the order of itertools.product over the axes.
+        return (values + (count,) for values, count in
+                zip(itertools.product(*self._values), _python_ints(self._counts)))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, (Rows, list)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} sweep rows: {self[:3]}{' ...' if len(self) > 3 else ''}>"
+
+
+def _python_ints(counts, chunk: int = 1 << 16):
+    """The counts in C order as Python ints, converted a chunk at a time."""
+    flat = counts.reshape(-1)
+    for start in range(0, flat.size, chunk):
+        yield from flat[start:start + chunk].tolist()
 
 
 def sweep(network, ranges: list[Range]) -> Sweep:
-    np = _numpy()
-    import sympy
+    """The count at every point of the grid the ranges span (the first range slowest)."""
+    _numpy()
+    _check_points(ranges)
+    total, symbols = _formula(network, ranges)
+    return Sweep(tuple(ranges), _counts(total, symbols, ranges), network.total)
 
-    points = 1
-    for grid_range in ranges:
-        points *= len(grid_range.values)
+
+def _check_points(ranges: list[Range]) -> None:
+    points = prod(len(r.values) for r in ranges)
     if points > MAX_POINTS:
         raise SymparamError(f"the grid has {points:,} points; at most {MAX_POINTS:,}")
+
+
+def _formula(network, ranges: list[Range]):
+    """The total with finite sums done, and the symbol of each range."""
+    import sympy
+
     total = network.total.doit()
+    names = [r.name for r in ranges]
     symbols = []
     for grid_range in ranges:
+        if names.count(grid_range.name) > 1:
+            raise SymparamError(f"--vary {grid_range.name}: vary each size once")
         if grid_range.name not in network.symbols:
             raise SymparamError(f"--vary {grid_range.name}: the count has no free size of that name")
         symbols.append(network.symbols[grid_range.name])
-    missing = network.free_names() - {r.name for r in ranges}
+    missing = network.free_names() - set(names)
     if missing or total.has(sympy.Sum, sympy.Indexed):
         raise SymparamError(
             "give every other size a value (--set NAME=VALUE, or a keyword) before sweeping: "
             + (", ".join(sorted(missing)) or "the sums need concrete ends")
         )
+    return total, symbols
+
+
+def _counts(total, symbols, ranges: list[Range]):
+    """The count at every point, as an array with an axis for each range."""
+    np = _numpy()
+    try:
+        program = compile_program(total, symbols)
+    except Unsupported:
+        return _counts_by_lambdify(total, symbols, ranges)
+    largest = [max(r.values) for r in ranges]  # Range values are positive
+    dtype = np.int64 if fits_int64(program, largest) else object
+    return run_program(program, ranges, dtype)
+
+
+# ------------------------------------------------------------------ integer programs
+# A program is a tree of tuples: ("const", int), ("var", axis), ("add", terms),
+# ("mul", factors), ("pow", base, exponent >= 1), ("floordiv" | "ceildiv" | "exactdiv",
+# numerator, divisor >= 1), ("max" | "min", options).
+
+
+class Unsupported(Exception):
+    """A formula outside the integer programs."""
+
+
+def compile_program(total, symbols):
+    """The total as an integer program over the symbols (axis i is symbols[i])."""
+    axes = {symbol: axis for axis, symbol in enumerate(symbols)}
+    numerator, divisor = _ratio(total, axes)
+    return numerator if divisor == 1 else ("exactdiv", numerator, divisor)
+
+
+def _ratio(expr, axes):
+    """expr as (program of a whole numerator, whole divisor >= 1)."""
+    if not any(atom.is_Rational and not atom.is_Integer for atom in expr.atoms()):
+        return _integer(expr, axes), 1
+    numerator, denominator = expr.as_numer_denom()
+    if not denominator.is_Integer or denominator == 0:
+        raise Unsupported(expr)
+    sign = -1 if denominator < 0 else 1
+    return _integer(sign * numerator, axes), sign * int(denominator)
+
+
+def _integer(expr, axes):
+    """A program for expr, which must be built of whole numbers throughout."""
+    import sympy
+
+    if expr.is_Integer:
+        return ("const", int(expr))
+    if expr in axes:
+        return ("var", axes[expr])
+    if expr.is_Add or expr.is_Mul:
+        return ("add" if expr.is_Add else "mul", _integers(expr.args, axes))
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp >= 1:
+        return ("pow", _integer(expr.base, axes), int(expr.exp))
+    if isinstance(expr, (sympy.floor, sympy.ceiling)):
+        # floor(n/q) is n // q exactly for whole n and q >= 1; ceiling(n/q) is -(-n // q).
+        operation = "floordiv" if isinstance(expr, sympy.floor) else "ceildiv"
+        return (operation, *_ratio(expr.args[0], axes))
+    if isinstance(expr, (sympy.Max, sympy.Min)):
+        return ("max" if isinstance(expr, sympy.Max) else "min", _integers(expr.args, axes))
+    raise Unsupported(expr)
+
+
+def _integers(exprs, axes) -> tuple:
+    return tuple(_integer(expr, axes) for expr in exprs)
+
+
+def fits_int64(program, largest: list[int]) -> bool:
+    """Whether int64 holds every value met running the program, for sizes up to `largest`."""
+    try:
+        _bound(program, largest)
+    except OverflowError:
+        return False
+    return True
+
+
+def _bound(node, largest: list[int]) -> int:
+    """A bound on |value| of node and of every partial result on the way to it, in exact
+    Python ints; OverflowError as soon as one passes INT64_MAX."""
+    match node:
+        case ("const", value):
+            bound = abs(value)
+        case ("var", axis):
+            bound = largest[axis]
+        case ("add", terms):
+            bound = sum(_bound(term, largest) for term in terms)
+        case ("mul", factors):
+            # At least 1 a factor, so that every partial product is within the bound.
+            bound = prod(max(1, _bound(factor, largest)) for factor in factors)
+        case ("pow", base, exponent):
+            bound = _power_bound(max(1, _bound(base, largest)), exponent)
+        case ("floordiv" | "ceildiv" | "exactdiv", numerator, divisor):
+            # |n| <= B gives |floor(n/q)| and |ceiling(n/q)| <= ceiling(B/q).
+            bound = -(-_bound(numerator, largest) // divisor)
+        case ("max" | "min", options):
+            bound = max(_bound(option, largest) for option in options)
+    if bound > INT64_MAX:
+        raise OverflowError(node)
+    return bound
+
+
+def _power_bound(base: int, exponent: int) -> int:
+    # Refused before computing it: d**10**6 would build a huge int only to reject it.
+    if base > 1 and exponent > 63:
+        raise OverflowError(exponent)
+    return base**exponent
+
+
+def run_program(program, ranges: list[Range], dtype):
+    """The program at every point of the grid, as an array of `dtype`."""
+    np = _numpy()
+    shape = tuple(len(r.values) for r in ranges)
+    leaves = [_axis(r.values, axis, len(ranges), dtype) for axis, r in enumerate(ranges)]
+    return np.broadcast_to(np.asarray(_run(program, leaves), dtype=dtype), shape)
+
+
+def _axis(values, axis: int, dimensions: int, dtype):
+    """One range as an axis of an open grid: shape 1 along every other axis."""
+    np = _numpy()
+    shape = [1] * dimensions
+    shape[axis] = len(values)
+    return np.array(values, dtype=dtype).reshape(shape)
+
+
+def _run(node, leaves):
+    np = _numpy()
+    match node:
+        case ("const", value):
+            return value
+        case ("var", axis):
+            return leaves[axis]
+        case ("add", terms):
+            return _combine(operator.add, [_run(term, leaves) for term in terms])
+        case ("mul", factors):
+            return _combine(operator.mul, [_run(factor, leaves) for factor in factors])
+        case ("pow", base, exponent):
+            return _power(_run(base, leaves), exponent)
+        case ("floordiv", numerator, divisor):
+            return _run(numerator, leaves) // divisor
+        case ("ceildiv", numerator, divisor):
+            return -(-_run(numerator, leaves) // divisor)
+        case ("exactdiv", numerator, divisor):
+            return _exact_quotient(_run(numerator, leaves), divisor)
+        case ("max", options):
+            return reduce(np.maximum, [_run(option, leaves) for option in options])
+        case ("min", options):
+            return reduce(np.minimum, [_run(option, leaves) for option in options])
+    raise AssertionError(node)
+
+
+def _combine(operation, values):
+    # Smallest first: on an open grid, a sum or product of one-axis terms stays small until
+    # the last step broadcasts it to the whole grid.
+    return reduce(operation, sorted(values, key=_numpy().size))
+
+
+def _power(base, exponent: int):
+    """base**exponent by squaring, in the array's own arithmetic: every partial result is
+    at most |base|**exponent, which the bound covers."""
+    result = None
+    while exponent:
+        if exponent & 1:
+            result = base if result is None else result * base
+        exponent >>= 1
+        if exponent:
+            base = base * base
+    return result
+
+
+def _exact_quotient(numerator, divisor: int):
+    """numerator / divisor, which must be whole at every point: d·(d + 1)/2 is, d·(d + 1)/3
+    is not at d = 1."""
+    flat = _numpy().asarray(numerator).reshape(-1)
+    uneven = _numpy().flatnonzero(flat % divisor != 0)
+    if uneven.size:
+        _exact_int(Fraction(int(flat[uneven[0]]), divisor))  # raises, naming the count
+    return numerator // divisor
+
+
+# ------------------------------------------------------------------ other formulas
+
+
+def _counts_by_lambdify(total, symbols, ranges: list[Range]):
+    """The slow exact way, for formulas outside the integer programs: Python ints and
+    Fractions through lambdify, one object per point."""
+    np = _numpy()
+    import sympy
+
     function = sympy.lambdify(symbols, total, modules=[_modules(), "numpy"], printer=_printer_class())
     axes = np.meshgrid(*[np.array(r.values, dtype=object) for r in ranges], indexing="ij")
     counts = np.broadcast_to(np.asarray(function(*axes), dtype=object), axes[0].shape)
-    rows = [
-        tuple(int(axis[index]) for axis in axes) + (_exact_int(counts[index]),)
-        for index in np.ndindex(axes[0].shape)
-    ]
-    return Sweep(tuple(ranges), rows, network.total)
+    return np.asarray(np.frompyfunc(_exact_int, 1, 1)(counts), dtype=object)
 
 
 def _exact_int(value) -> int:
-    from fractions import Fraction
-
     value = Fraction(value)
     if value.denominator != 1:
         raise SymparamError(f"a count came out as {value}: check the sizes")
@@ -113,14 +403,10 @@ def _numpy():
 
 
 def _floor(value):
-    from fractions import Fraction
-
     return Fraction(value).__floor__() if not hasattr(value, "shape") else _vector(_floor, value)
 
 
 def _ceiling(value):
-    from fractions import Fraction
-
     return Fraction(value).__ceil__() if not hasattr(value, "shape") else _vector(_ceiling, value)
 
 
@@ -163,8 +449,6 @@ def _printer_class():
 
 
 def _modules():
-    from fractions import Fraction
-
     return {"floor": _floor, "ceiling": _ceiling, "Max": _max, "Fraction": Fraction}
 
 
