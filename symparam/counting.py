@@ -189,16 +189,16 @@ class _Counter:
             )
         nodes: list = []
         source = ir.source
-        start = lower
+        start, sum_input = lower, shape
         if not self.same_shape(self.substitute(out_i, i, lower - 1), shape):
             # The layer before the ellipsis does not fit the pattern (in(784) before
             # dense(h1) ... dense(hl)): count the first layer alone, then sum from the second.
-            nodes, _ = self.fold(ir.first, shape)
+            nodes, sum_input = self.fold(ir.first, shape)
             start = lower + 1
             second = instantiate(ir.template, ir.index, start, ir.span)
             source = f"{ast.unparse_call(second)} -> ... -> {ir.last}"
         out = self.substitute(out_i, i, upper)
-        nodes.append(summation(algebra, source, ir.span, shape, out, step, i, start, upper,
+        nodes.append(summation(algebra, source, ir.span, sum_input, out, step, i, start, upper,
                                step_input, step_output, ir.kind))
         return nodes, out
 

@@ -9,13 +9,14 @@ are not, and a repetition stays one node carrying its count.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, NamedTuple, Union
+from collections import namedtuple
+from typing import Union
 
 from . import ast
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .errors import SymparamError, did_you_mean
 from .layers.base import (
-    LayerKind, layer_error, lookup, match_arguments, unknown_layer,
+    layer_error, lookup, match_arguments, unknown_layer,
 )
 from .sizes import Scope, Sizes, evaluate
 from .syntax import to_stage
@@ -27,65 +28,59 @@ INDEX_NAMES = ("i", "j", "k", "m", "n", "p", "q", "r", "s", "t")
 # ------------------------------------------------------------------ the IR
 
 
-class LayerIR(NamedTuple):
-    """One layer; `branches` holds the expanded chains a residual, parallel or moe takes:
-    (parameter name, [IR, ...]): one chain, or one per value for parallel's branches."""
-
-    call: ast.Call
-    kind: LayerKind
-    source: str
-    branches: tuple[tuple[str, Any], ...] = ()
-    holds_chains: bool = False
+# The IR's records are collections.namedtuple: typing.NamedTuple compiles each field's
+# annotation at import, and a concrete count's start-up has no time for that.
 
 
-class ChainIR(NamedTuple):
-    items: tuple["IR", ...]
+class LayerIR(namedtuple("LayerIR", "call kind source branches holds_chains", defaults=((), False))):
+    """One layer (`call`, an ast.Call of the LayerKind `kind`); `branches` holds the
+    expanded chains a residual, parallel or moe takes: (parameter name, [IR, ...]), one
+    chain, or one per value for parallel's branches."""
+
+    __slots__ = ()
 
 
-class RepeatIR(NamedTuple):
-    body: "IR"
-    count: ast.Expr
-    span: ast.Span
-    source: str
+class ChainIR(namedtuple("ChainIR", "items")):
+    """Stages one after the other."""
+
+    __slots__ = ()
 
 
-class CallIR(NamedTuple):
+class RepeatIR(namedtuple("RepeatIR", "body count span source")):
+    """`body * count`: `count` is the size expression, counted, never unrolled."""
+
+    __slots__ = ()
+
+
+class CallIR(namedtuple("CallIR", "name body span source")):
     """A call of a definition: its body, with the arguments in place of the parameters."""
 
-    name: str
-    body: "IR"
-    span: ast.Span
-    source: str
+    __slots__ = ()
 
 
-class NamedIR(NamedTuple):
-    inner: "IR"
-    name: str
-    name_span: ast.Span
+class NamedIR(namedtuple("NamedIR", "inner name name_span")):
+    """`inner as name`."""
+
+    __slots__ = ()
 
 
-class SumIR(NamedTuple):
-    """`first -> ... -> last` with symbolic ends: `step` is the layer at index `index`;
-    `pairs` are the endpoints' indexed names that give the range."""
+class SumIR(namedtuple("SumIR", "step first template last index pairs kind span source")):
+    """`first -> ... -> last` with symbolic ends: `step` is the layer at index `index`,
+    `first` the first layer as written (counted alone when the layer before does not fit
+    the pattern), `template` the first layer written with the index (to name the second),
+    `last` the last layer as written; `pairs` are the endpoints' indexed names that give
+    the range."""
 
-    step: "IR"
-    first: "IR"  # counted alone when the layer before does not fit the pattern
-    template: ast.Call  # the first layer written with the index, to name the second
-    last: str  # the last layer as written
-    index: str
-    pairs: tuple
-    kind: str
-    span: ast.Span
-    source: str
+    __slots__ = ()
 
 
 IR = Union[LayerIR, ChainIR, RepeatIR, CallIR, NamedIR, SumIR]
 
 
-class Model(NamedTuple):
-    input: LayerIR
-    body: ChainIR
-    network: ast.Network
+class Model(namedtuple("Model", "input body network")):
+    """The input layer, the chain after it, and the syntax tree they come from."""
+
+    __slots__ = ()
 
     @property
     def source(self) -> str:

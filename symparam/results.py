@@ -13,7 +13,9 @@ parameters; for a Σ, the sum over the index of its child.
 from __future__ import annotations
 
 from math import prod
-from typing import Any, Iterator, NamedTuple
+from collections import namedtuple
+from operator import itemgetter
+from typing import Iterator
 
 from . import ast
 from .layers.base import Count
@@ -21,17 +23,15 @@ from .layers.base import Count
 NO_COUNT = Count()
 
 
-class Summation(NamedTuple):
-    """A Σ_{index=lower}^{upper} over one layer: `step` is that layer's count at the
+# The records are collections.namedtuple: typing.NamedTuple compiles each field's
+# annotation at import, and a concrete count's start-up has no time for that.
+
+
+class Summation(namedtuple("Summation", "index lower upper step step_input step_output kind")):
+    """A Σ_{index=lower}^{upper} over one layer: `step` is that layer's Count at the
     index, `step_input` and `step_output` its shapes; `kind` the layer's kind."""
 
-    index: Any
-    lower: Any
-    upper: Any
-    step: Count
-    step_input: tuple
-    step_output: tuple
-    kind: str
+    __slots__ = ()
 
 
 class _Node:
@@ -63,16 +63,10 @@ class _Node:
             yield from child.walk(depth + 1)
 
 
-class _LayerFields(NamedTuple):
-    kind: str
-    source: str  # as written
-    span: ast.Span
-    input_shape: tuple
-    output_shape: tuple
-    count: Count  # one instance
+class Layer(namedtuple("Layer", "kind source span input_shape output_shape count"), _Node):
+    """A layer: its kind, its source as written, where it stands, its shapes and the
+    Count of one instance."""
 
-
-class Layer(_LayerFields, _Node):
     __slots__ = ()
     children = ()
     times = None
@@ -90,25 +84,23 @@ class Layer(_LayerFields, _Node):
         return self.count.non_trainable
 
 
-class _GroupFields(NamedTuple):
-    kind: str  # "network", "repeat", "call", "sum", or the layer kind: "residual", ...
-    source: str
-    span: ast.Span
-    input_shape: tuple
-    output_shape: tuple
-    children: tuple
-    weights: Any  # the totals of the whole group
-    biases: Any
-    non_trainable: Any
-    params: Any  # times × (Σ children) + own: L·(12d² + 13d), as the structure says
-    times: Any = None  # what multiplies the children (None: once)
-    own: Count = NO_COUNT  # parameters of the group itself (moe's router)
-    summation: Summation | None = None  # for a Σ
+class Group(
+    namedtuple(
+        "Group",
+        "kind source span input_shape output_shape children weights biases non_trainable "
+        "params times own summation",
+        defaults=(None, NO_COUNT, None),
+    ),
+    _Node,
+):
+    """A group of nodes. `kind`: "network", "repeat", "call", "sum", or the layer kind
+    holding chains ("residual", ...). `weights`, `biases`, `non_trainable` and `params`
+    are the totals of the whole group; `params` is folded as the tree is, times × (Σ
+    children) + own: L·(12d² + 13d). `times` multiplies the children (None: once), `own`
+    is the group's own Count (moe's router), `summation` says the Σ of a "sum"."""
 
-
-class Group(_GroupFields, _Node):
     __slots__ = ()
-    params = _GroupFields.params  # the field, folded as the tree is, not w + b + n
+    params = property(itemgetter(9))  # the field, not _Node's w + b + n
 
 
 Node = Layer | Group
@@ -157,27 +149,24 @@ def summation(algebra, source, span, input_shape, output_shape, step, index, low
 # ------------------------------------------------------------------ the flat view
 
 
-class Enclosing(NamedTuple):
+class Enclosing(namedtuple("Enclosing", "kind source span count", defaults=(None,))):
     """What encloses a row: a repetition, a definition's call or a layer holding chains
     ("repeat", "call", "layer"), as written, with what it multiplies by (or None)."""
 
-    kind: str
-    source: str
-    span: ast.Span
-    count: Any = None
+    __slots__ = ()
 
 
-class LayerResult(NamedTuple):
-    """One row: a layer (or a Σ of layers) with what it contributes."""
+class LayerResult(
+    namedtuple(
+        "LayerResult",
+        "kind source span input_shape output_shape count groups summation",
+        defaults=((), None),
+    )
+):
+    """One row: a layer (or a Σ of layers) with what it contributes. `count` is one
+    instance's (for a Σ row, the sums); `groups` what encloses it, outermost first."""
 
-    kind: str
-    source: str
-    span: ast.Span
-    input_shape: tuple
-    output_shape: tuple
-    count: Count  # one instance; for a Σ row, the sums
-    groups: tuple[Enclosing, ...] = ()  # what encloses it, outermost first
-    summation: Summation | None = None
+    __slots__ = ()
 
     @property
     def repeats(self) -> tuple:
