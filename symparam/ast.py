@@ -1,24 +1,22 @@
 """The syntax tree: small immutable records, each with the span of text it came from.
 
 Sizes are kept as expression trees (not SymPy objects) so that a fully concrete count
-can be computed on Python integers without importing SymPy. The records are NamedTuples,
-not dataclasses: `import dataclasses` and building each class cost more start-up time
-than a concrete count may take.
+can be computed on Python integers without importing SymPy. The records are
+collections.namedtuple, not dataclasses or typing.NamedTuple: building those classes
+(and compiling their annotations) costs more start-up time than a concrete count may take.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from fractions import Fraction
-from typing import NamedTuple, Union
+from typing import Union
 
 
-class Span(NamedTuple):
+class Span(namedtuple("Span", "line column start end")):
     """Where a node stands in the source: 1-based line and column, 0-based offsets."""
 
-    line: int
-    column: int
-    start: int
-    end: int
+    __slots__ = ()
 
     def text(self, source: str) -> str:
         return source[self.start : self.end]
@@ -30,41 +28,40 @@ NOWHERE = Span(0, 0, 0, 0)
 # ------------------------------------------------------------------ size expressions
 
 
-class Num(NamedTuple):
-    value: int | Fraction
-    span: Span = NOWHERE
+class Num(namedtuple("Num", "value span", defaults=(NOWHERE,))):
+    """A number as written: an int, or a Fraction for 0.5."""
+
+    __slots__ = ()
 
 
-class Ref(NamedTuple):
+class Ref(namedtuple("Ref", "stem index span", defaults=(None, NOWHERE))):
     """A name: `d` (stem "d", no index) or an indexed one: `h0`, `h_i`, `h_{i-1}`."""
 
-    stem: str
-    index: "Expr | None" = None
-    span: Span = NOWHERE
+    __slots__ = ()
 
 
-class BinOp(NamedTuple):
-    op: str  # one of + - * / // ^
-    left: "Expr"
-    right: "Expr"
-    span: Span = NOWHERE
+class BinOp(namedtuple("BinOp", "op left right span", defaults=(NOWHERE,))):
+    """`op`: one of + - * / // ^."""
+
+    __slots__ = ()
 
 
-class Neg(NamedTuple):
-    operand: "Expr"
-    span: Span = NOWHERE
+class Neg(namedtuple("Neg", "operand span", defaults=(NOWHERE,))):
+    """-operand."""
+
+    __slots__ = ()
 
 
-class Text(NamedTuple):
+class Text(namedtuple("Text", "value span", defaults=(NOWHERE,))):
     """A quoted string argument, e.g. padding="same"."""
 
-    value: str
-    span: Span = NOWHERE
+    __slots__ = ()
 
 
-class Tuple(NamedTuple):
-    items: tuple["Expr", ...]
-    span: Span = NOWHERE
+class Tuple(namedtuple("Tuple", "items span", defaults=(NOWHERE,))):
+    """(3, 5), (3,) and ((1, 2), (3, 4)): kernel sizes, strides, paddings."""
+
+    __slots__ = ()
 
 
 Expr = Union[Num, Ref, BinOp, Neg]
@@ -74,78 +71,64 @@ Value = Union[Num, Ref, BinOp, Neg, Text, Tuple]
 # ------------------------------------------------------------------ network structure
 
 
-class Keyword(NamedTuple):
-    name: str
-    value: Value
-    span: Span = NOWHERE
+class Keyword(namedtuple("Keyword", "name value span", defaults=(NOWHERE,))):
+    """name=value in a call."""
+
+    __slots__ = ()
 
 
-class Call(NamedTuple):
+class Call(namedtuple("Call", "name args keywords span name_span", defaults=(NOWHERE, NOWHERE))):
     """One layer: `dense(16, bias=false)`, or a bare name such as `relu`."""
 
-    name: str
-    args: tuple[Value, ...]
-    keywords: tuple[Keyword, ...]
-    span: Span = NOWHERE
-    name_span: Span = NOWHERE
+    __slots__ = ()
 
 
-class Chain(NamedTuple):
-    stages: tuple["Stage", ...]
-    span: Span = NOWHERE
+class Chain(namedtuple("Chain", "stages span", defaults=(NOWHERE,))):
+    """Stages joined by ->."""
+
+    __slots__ = ()
 
 
-class Repeat(NamedTuple):
+class Repeat(namedtuple("Repeat", "body count span", defaults=(NOWHERE,))):
     """`stage * count`: the stage applied `count` times, its formula multiplied."""
 
-    body: "Stage"
-    count: Expr
-    span: Span = NOWHERE
+    __slots__ = ()
 
 
-class Ellipsis(NamedTuple):
-    """`first -> ... -> last`: the layers whose index runs from first's to last's."""
+class Ellipsis(namedtuple("Ellipsis", "first last span marker", defaults=(NOWHERE, NOWHERE))):
+    """`first -> ... -> last`: the layers whose index runs from first's to last's;
+    `marker` is where the "..." stands."""
 
-    first: Call
-    last: Call
-    span: Span = NOWHERE
-    marker: Span = NOWHERE  # where the "..." stands
+    __slots__ = ()
 
 
-class Named(NamedTuple):
+class Named(namedtuple("Named", "inner name span name_span", defaults=(NOWHERE, NOWHERE))):
     """`stage as name`: a layer others can refer to, as in tie=name."""
 
-    inner: "Stage"
-    name: str
-    span: Span = NOWHERE
-    name_span: Span = NOWHERE
+    __slots__ = ()
 
 
 Stage = Union[Call, Chain, Repeat, Ellipsis, Named]
 
 
-class Definition(NamedTuple):
+class Definition(
+    namedtuple("Definition", "name params body span name_span", defaults=(NOWHERE, NOWHERE))
+):
     """`let block(d, heads) = chain`: a chain with size parameters, used like a layer."""
 
-    name: str
-    params: tuple[str, ...]
-    body: Stage
-    span: Span = NOWHERE
-    name_span: Span = NOWHERE
+    __slots__ = ()
 
 
-class Network(NamedTuple):
-    chain: Chain
-    source: str
-    definitions: tuple[Definition, ...] = ()
+class Network(namedtuple("Network", "chain source definitions", defaults=((),))):
+    """A whole text: its chain, the text itself, and its `let` definitions."""
+
+    __slots__ = ()
 
 
-class Binding(NamedTuple):
+class Binding(namedtuple("Binding", "target values source")):
     """`NAME=VALUE[,VALUE...]` from --set: one value, or a whole sequence."""
 
-    target: Ref
-    values: tuple[Expr, ...]
-    source: str
+    __slots__ = ()
 
 
 # ------------------------------------------------------------------ helpers

@@ -17,7 +17,8 @@ count and its output shape. It never runs other layers: a kind that holds chains
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections import namedtuple
+from typing import Any
 
 from .. import ast
 from ..algebra import NotDivisible, is_integer, is_number
@@ -32,19 +33,27 @@ Shape = tuple
 # ------------------------------------------------------------------ results of a layer
 
 
-class Count(NamedTuple):
-    """One layer's parameters. `factors` multiply to `weights` and show the working:
-    (("inputs", 2), ("outputs", 3)) reads "2 inputs × 3 outputs = 6 weights"."""
+# Records are collections.namedtuple: typing.NamedTuple compiles each field's annotation
+# at import, and a concrete count's start-up has no time for that.
 
-    weights: Any = 0
-    biases: Any = 0
-    non_trainable: Any = 0
-    # (label, value[, parts]): parts multiply to value, as 64 × 7 × 7 for a conv's outputs
-    factors: tuple[tuple, ...] = ()
-    note: str = ""  # how the weights are made up, when no product says it
-    non_trainable_note: str = ""  # what the non-trainable ones are
-    matrix: tuple = ()  # the weight matrix's shape, for tie= (embedding, dense)
-    tie: str | None = None  # the named layer whose matrix this one shares (tie=NAME)
+
+class Count(
+    namedtuple(
+        "Count",
+        "weights biases non_trainable factors note non_trainable_note matrix tie",
+        defaults=(0, 0, 0, (), "", "", (), None),
+    )
+):
+    """One layer's parameters: `weights`, `biases`, `non_trainable`.
+
+    `factors` multiply to `weights` and show the working: (("inputs", 2), ("outputs",
+    3)) reads "2 inputs × 3 outputs = 6 weights"; a factor (label, value, parts) has
+    parts that multiply to value, as 64 × 7 × 7 for a conv's outputs. `note` says how
+    the weights are made up when no product says it, `non_trainable_note` what the
+    non-trainable ones are. `matrix` is the weight matrix's shape (for tie=), and `tie`
+    the named layer whose matrix this one shares (tie=NAME), counted there."""
+
+    __slots__ = ()
 
     @property
     def trainable(self):
@@ -55,13 +64,11 @@ class Count(NamedTuple):
         return self.weights + self.biases + self.non_trainable
 
 
-class Output(NamedTuple):
-    """What a layer gives: its output shape, its own count, and for a kind holding
-    chains, how many times they count (moe's experts; None: once)."""
+class Output(namedtuple("Output", "shape count times", defaults=(Count(), None))):
+    """What a layer gives: its output `shape`, its own `count`, and for a kind holding
+    chains, how many `times` they count (moe's experts; None: once)."""
 
-    shape: Shape
-    count: Count = Count()
-    times: Any = None
+    __slots__ = ()
 
 
 # ------------------------------------------------------------------ parameters
@@ -221,11 +228,10 @@ class Word(Param):
         return value.span.text(call.scope.source) if value.span.line else value.stem
 
 
-class ByConvention(NamedTuple):
+class ByConvention(namedtuple("ByConvention", "keras torch")):
     """A default that differs between Keras and PyTorch."""
 
-    keras: Any
-    torch: Any
+    __slots__ = ()
 
     def get(self, convention: str):
         return self.keras if convention == "keras" else self.torch
@@ -242,17 +248,21 @@ def _word(value) -> str | None:
 # ------------------------------------------------------------------ kinds and registry
 
 
-class LayerKind(NamedTuple):
-    name: str
-    params: tuple[Param, ...]
-    apply: Callable[["LayerCall", Shape], Output]
-    aliases: tuple[str, ...] = ()
-    doc: str = ""
-    varargs: Param | None = None  # takes any number of positional values, e.g. in(20, 20, 3)
-    # Worked out once at registration: matching arguments is on every layer's path.
-    positional: tuple[Param, ...] = ()  # the parameters that may be given by position
-    by_name: dict | None = None  # every parameter by its name and aliases
-    chains: tuple[Param, ...] = ()  # the parameters that take chains of layers
+class LayerKind(
+    namedtuple(
+        "LayerKind",
+        "name params apply aliases doc varargs positional by_name chains",
+        defaults=((), "", None, (), None, ()),
+    )
+):
+    """A layer kind: its `name`, `params`, and `apply(call, shape) -> Output`; its
+    `aliases` and `doc`; `varargs`, the parameter that takes any number of positional
+    values (in(20, 20, 3)). Worked out once at registration, since matching arguments is
+    on every layer's path: `positional` (the parameters that may be given by position),
+    `by_name` (every parameter by its name and aliases) and `chains` (the parameters
+    that take chains of layers)."""
+
+    __slots__ = ()
 
 
 def _kind(name, params, apply, aliases, doc, varargs) -> LayerKind:
