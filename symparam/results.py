@@ -34,7 +34,21 @@ class Summation(namedtuple("Summation", "index lower upper step step_input step_
     __slots__ = ()
 
 
-class _Node:
+class _Positioned:
+    """line and column of a record that has a span."""
+
+    __slots__ = ()
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+
+class _Node(_Positioned):
     """What layers and groups share: totals, trainable, position."""
 
     __slots__ = ()
@@ -47,14 +61,6 @@ class _Node:
     @property
     def params(self):
         return self.weights + self.biases + self.non_trainable
-
-    @property
-    def line(self) -> int:
-        return self.span.line
-
-    @property
-    def column(self) -> int:
-        return self.span.column
 
     def walk(self, depth: int = 0) -> Iterator[tuple["Node", int]]:
         """This node and every node inside it, depth first, with its depth."""
@@ -156,12 +162,17 @@ class Enclosing(namedtuple("Enclosing", "kind source span count", defaults=(None
     __slots__ = ()
 
 
+def _multiplied(attribute: str) -> property:
+    return property(lambda row: row.multiplier * getattr(row.count, attribute))
+
+
 class LayerResult(
     namedtuple(
         "LayerResult",
         "kind source span input_shape output_shape count groups summation",
         defaults=((), None),
-    )
+    ),
+    _Positioned,
 ):
     """One row: a layer (or a Σ of layers) with what it contributes. `count` is one
     instance's (for a Σ row, the sums); `groups` what encloses it, outermost first."""
@@ -179,36 +190,15 @@ class LayerResult(
         return tuple(group.source for group in self.groups if group.kind == "call")
 
     @property
-    def line(self) -> int:
-        return self.span.line
-
-    @property
-    def column(self) -> int:
-        return self.span.column
-
-    @property
     def multiplier(self):
         return prod(self.repeats, start=1)
 
-    @property
-    def weights(self):
-        return self.multiplier * self.count.weights
-
-    @property
-    def biases(self):
-        return self.multiplier * self.count.biases
-
-    @property
-    def non_trainable(self):
-        return self.multiplier * self.count.non_trainable
-
-    @property
-    def trainable(self):
-        return self.multiplier * self.count.trainable
-
-    @property
-    def params(self):
-        return self.multiplier * self.count.params
+    # One instance's count, times the repetitions around it.
+    weights = _multiplied("weights")
+    biases = _multiplied("biases")
+    non_trainable = _multiplied("non_trainable")
+    trainable = _multiplied("trainable")
+    params = _multiplied("params")
 
 
 def rows(root: Group) -> tuple[LayerResult, ...]:
