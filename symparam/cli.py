@@ -304,9 +304,12 @@ def solve(network: Network, name, budget, other, fmt):
         }))
         return
     if result.value is None:
-        click.echo(f"no whole {name} >= 1 keeps the count within {limit:,}")
+        click.echo(f"no whole {name} >= 1 keeps the count within {values.number(limit)}")
     else:
-        click.echo(f"{name} = {result.value}: {result.count_at_value:,} params, within {limit:,}")
+        click.echo(
+            f"{name} = {result.value}: {values.number(result.count_at_value)} params, "
+            f"within {values.number(limit)}"
+        )
     if result.root is not None:
         approx = f" ≈ {float(result.root):.6g}" if not result.root.is_Integer else ""
         click.echo(f"exact root: {name} = {result.root}{approx}")
