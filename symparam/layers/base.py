@@ -432,26 +432,24 @@ class LayerCall:
         return evaluate(value, self.algebra, self.scope)
 
     def _bind(self) -> dict[str, Any]:
-        kind = self.kind
+        kind, branches = self.kind, self.branches
         given = match_arguments(kind, self.node, self.scope.source)
         values = {}
-        for param in kind.params:
-            if isinstance(param, Stage) and param.name in self.branches:
-                values[param.name] = self.branches[param.name]
-            elif isinstance(param, Stage) and param.name in given:
-                raise AssertionError(f"the chain '{param.name}' was not counted first")
-            elif param.name in given:
-                values[param.name] = param.convert(given[param.name], self)
+        for param in kind.params:  # in the kind's order, so messages come in that order
+            name = param.name
+            value = given.get(name, REQUIRED)
+            if value is not REQUIRED:
+                # A chain was counted before this layer: its value is its output shape.
+                values[name] = branches[name] if name in branches else param.convert(value, self)
             elif param.default is REQUIRED:
-                what = param.describe or param.name
-                raise self.error(f"missing {what} (argument '{param.name}')")
-            elif isinstance(param.default, ByConvention):
-                values[param.name] = param.default.get(self.convention)
+                raise self.error(f"missing {param.describe or name} (argument '{name}')")
+            elif type(param.default) is ByConvention:
+                values[name] = param.default.get(self.convention)
             else:
-                values[param.name] = param.default
+                values[name] = param.default
         varargs = kind.varargs
         if isinstance(varargs, Stage):
-            values[varargs.name] = self.branches.get(varargs.name, ())
+            values[varargs.name] = branches.get(varargs.name, ())
         elif varargs is not None:
             values[varargs.name] = tuple(varargs.convert(value, self) for value in given[varargs.name])
         return values
