@@ -22,7 +22,7 @@ TERMINAL_WORDS = {
     "NUMBER": "a number",
     "STRING": "a quoted string",
     "INDEXED": "an indexed name such as h_{i}",
-    "_ARROW": "'->'",
+    "ARROW": "'->'",
     "ELLIPSIS": "'...'",
     "LPAR": "'('",
     "RPAR": "')'",
@@ -34,7 +34,7 @@ TERMINAL_WORDS = {
     "_AS": "'as'",
     "$END": "the end of the expression",
 }
-OPERATORS = {"_PLUS", "MINUS", "_STAR", "_DSTAR", "_SLASH", "_DSLASH", "_CARET"}
+OPERATORS = {"_PLUS", "MINUS", "_STAR", "_SLASH", "_DSLASH", "_POW"}
 
 
 def grammar_path() -> str:
@@ -122,7 +122,7 @@ def _syntax_error(error: UnexpectedInput, text: str) -> SymparamError:
     expected = _acceptable(error)
     if "SEMICOLON" in expected and token.type in ("NAME", "LET"):
         return SymparamError(f"missing ';' at the end of the definition, before {found}", span, text)
-    if "_ARROW" in expected and token.type in ("NAME", "LPAR"):
+    if "ARROW" in expected and token.type in ("NAME", "LPAR"):
         return SymparamError(f"missing '->' before {found}", span, text)
     return SymparamError(f"unexpected {found}; expected {_expected(expected)}", span, text)
 
@@ -155,17 +155,21 @@ def _end_span(text: str) -> ast.Span:
 # ------------------------------------------------------------------ names
 
 
-_TRAILING_DIGITS = re.compile(r"^([A-Za-z][A-Za-z0-9_]*?)_?([0-9]+)$")
-_LETTER_INDEX = re.compile(r"^([A-Za-z][A-Za-z0-9]*)_([A-Za-z])$")
+# Compiled (and cached by re) when first used: plain names such as d and relu do not need
+# them, and compiling them would cost a start-up half a millisecond.
+_TRAILING_DIGITS = r"^([A-Za-z][A-Za-z0-9_]*?)_?([0-9]+)$"
+_LETTER_INDEX = r"^([A-Za-z][A-Za-z0-9]*)_([A-Za-z])$"
 
 
 def name_ref(text: str, span: ast.Span) -> ast.Ref:
     """The lexical rules for names: h12 and h_12 are h indexed 12, h_i is h indexed i,
     d_model (more than one letter after the underscore) is a plain name."""
-    match = _TRAILING_DIGITS.match(text)
+    if text.isalpha():  # no digit, no underscore: the usual d or relu, without the patterns
+        return ast.Ref(text, None, span)
+    match = re.match(_TRAILING_DIGITS, text)
     if match and not match.group(1).endswith("_"):
         return ast.Ref(match.group(1), ast.Num(int(match.group(2)), span), span)
-    match = _LETTER_INDEX.match(text)
+    match = re.match(_LETTER_INDEX, text)
     if match:
         return ast.Ref(match.group(1), ast.Ref(match.group(2), None, span), span)
     return ast.Ref(text, None, span)
@@ -203,47 +207,44 @@ def _extent(node) -> ast.Span:
     return entry[1] if entry is not None and entry[0] is node else node.span
 
 
-def _tokens(children, kind: str) -> list[Token]:
-    return [child for child in children if isinstance(child, Token) and child.type == kind]
+def _deferred(build):
+    """A mistake found while building (a size where a layer must be) waits until the
+    text has parsed: a syntax error further on, such as a missing ')', explains it.
+    Every builder method that can raise SymparamError is wrapped in this."""
 
+    def deferring(*args):
+        try:
+            return build(*args)
+        except SymparamError as error:
+            _SOURCE.get().errors.append(error)
+            return ast.Num(0, ast.NOWHERE)  # a stand-in: only the first error is told
 
-def _nodes(children) -> list:
-    """The children that are not punctuation kept for positions."""
-    return [child for child in children if not isinstance(child, Token)]
+    return deferring
 
 
 def _binary(op: str):
     def build(self, children):
-        left, right = _nodes(children)
+        left, right = children[0], children[-1]  # `sub` keeps its MINUS between them
         return ast.BinOp(op, left, right, _cover(_extent(left), _extent(right)))
 
     return build
 
 
-def _defer_errors(cls):
-    """A mistake found while building (a size where a layer must be) waits until the
-    text has parsed: a syntax error further on, such as a missing ')', explains it."""
+class _Stages:
+    """A chain of two or more stages while it is read: the stages and, before each stage
+    after the first, the span of the "..." that joins it, or None for a plain arrow."""
 
-    def deferring(method):
-        def build(self, children):
-            try:
-                return method(self, children)
-            except SymparamError as error:
-                _SOURCE.get().errors.append(error)
-                return ast.Num(0, ast.NOWHERE)  # a stand-in: only the first error is told
+    __slots__ = ("stages", "links")
 
-        return build
-
-    for name, method in list(vars(cls).items()):
-        if callable(method) and not name.startswith("_"):
-            setattr(cls, name, deferring(method))
-    return cls
+    def __init__(self, first):
+        self.stages = [first]
+        self.links = []
 
 
-@_defer_errors
 class AstBuilder(Transformer):
-    """One method per grammar construct; children are picked by kind, never by position.
-    Called by the parser at each reduction (see parser())."""
+    """One method per grammar construct, called by the parser at each reduction (see
+    parser()) with the children its rule lists, picked by place: the rules are short.
+    A method that can raise SymparamError is @_deferred."""
 
     @staticmethod
     def _error(message: str, span: ast.Span) -> SymparamError:
@@ -252,14 +253,14 @@ class AstBuilder(Transformer):
     # sizes
     def number(self, children):
         (token,) = children
-        return ast.Num(_number(str(token)), _span(token))
+        return ast.Num(_number(token), _span(token))
 
     def name(self, children):
         (token,) = children
         return name_ref(str(token), _span(token))
 
     def indexed(self, children):
-        (stem,), (index,), (close,) = _tokens(children, "INDEXED"), _nodes(children), _tokens(children, "RBRACE")
+        stem, index, close = children
         return ast.Ref(str(stem)[:-2], index, _cover(_span(stem), _span(close)))
 
     add = _binary("+")
@@ -270,7 +271,7 @@ class AstBuilder(Transformer):
     pow = _binary("^")
 
     def neg(self, children):
-        (minus,), (operand,) = _tokens(children, "MINUS"), _nodes(children)
+        minus, operand = children
         return ast.Neg(operand, _cover(_span(minus), _extent(operand)))
 
     def string(self, children):
@@ -278,12 +279,12 @@ class AstBuilder(Transformer):
         return ast.Text(str(token)[1:-1], _span(token))
 
     def tuple(self, children):
-        (open_,), (close,) = _tokens(children, "LPAR"), _tokens(children, "RPAR")
-        return ast.Tuple(tuple(_nodes(children)), _cover(_span(open_), _span(close)))
+        open_, *items, close = children
+        return ast.Tuple(tuple(items), _cover(_span(open_), _span(close)))
 
     def paren(self, children):
         """(chain): the chain itself, whose extent now takes in the brackets."""
-        (open_,), (inner,), (close,) = _tokens(children, "LPAR"), _nodes(children), _tokens(children, "RPAR")
+        open_, inner, close = children
         _SOURCE.get().bracketed[id(inner)] = (inner, _cover(_span(open_), _span(close)))
         return inner
 
@@ -293,9 +294,33 @@ class AstBuilder(Transformer):
         return ast.Keyword(str(name), value, _cover(_span(name), _extent(value)))
 
     def call(self, children):
-        (name,), (close,) = _tokens(children, "NAME"), _tokens(children, "RPAR")
+        """NAME ( ) or NAME ( chain ) or NAME ( arguments ), the arguments as a list."""
+        name, close = children[0], children[-1]
+        arguments = children[2] if len(children) == 4 else []
+        if type(arguments) is not list:  # f(x), the usual call: nothing to sort
+            name_span = _span(name)
+            span = ast.Span(name.line, name.column, name.start_pos, close.end_pos)
+            return ast.Call(str(name), (arguments,), (), span, name_span)
+        return self._call(name, arguments, close)
+
+    def arguments(self, children):
+        (arguments,) = children  # an argument_list, or a chain before a trailing comma
+        return arguments if type(arguments) is list else [arguments]
+
+    def argument_list(self, children):
+        """The arguments as a list (never a node: nodes are tuples), one more a step."""
+        if len(children) == 1:
+            return children
+        arguments, argument = children
+        if type(arguments) is not list:
+            return [arguments, argument]
+        arguments.append(argument)
+        return arguments
+
+    @_deferred
+    def _call(self, name: Token, arguments: list, close: Token) -> ast.Call:
         args, keywords, seen = [], [], set()
-        for argument in _nodes(children):
+        for argument in arguments:
             if isinstance(argument, ast.Keyword):
                 if argument.name in seen:
                     raise self._error(f"argument '{argument.name}' given twice", argument.span)
@@ -307,42 +332,54 @@ class AstBuilder(Transformer):
                 )
             else:
                 args.append(argument)
-        return ast.Call(str(name), tuple(args), tuple(keywords), _cover(_span(name), _span(close)), _span(name))
+        span = _cover(_span(name), _span(close))
+        return ast.Call(str(name), tuple(args), tuple(keywords), span, _span(name))
 
     def named(self, children):
         inner, name = children
         return ast.Named(inner, str(name), _cover(_extent(inner), _span(name)), _span(name))
 
     # chains
+    def stages(self, children):
+        """One stage more, or the first two: `stages -> expr`, `expr ... -> expr`."""
+        stages, link, stage = children  # link: the ARROW, or the ELLIPSIS of `ellipsis`
+        if not isinstance(stages, _Stages):
+            stages = _Stages(stages)
+        stages.links.append(_span(link) if link.type == "ELLIPSIS" else None)
+        stages.stages.append(stage)
+        return stages
+
+    def ellipsis(self, children):
+        """`-> ... ->` or `... ->`: the "..." stands for the link."""
+        return children[-2]
+
+    @_deferred
     def chain(self, children):
-        """Stages, with an ELLIPSIS token between two of them where '...' joins them."""
+        """The stages read, as a Chain, once the last one is."""
+        (read,) = children
         source = _SOURCE.get().text
-        stages, links = [], []
-        ellipsis = None
-        for child in children:
-            if isinstance(child, Token):  # ELLIPSIS: the link to the next stage
-                ellipsis = _span(child)
-                continue
-            if stages:
-                links.append(ellipsis)
-            stages.append(to_stage(child, source))
-            ellipsis = None
-        span = _cover(_extent(children[0]), _extent(children[-1]))
-        return ast.Chain(tuple(self._pair_ellipses(stages, links)), span)
+        # A layer, the usual stage, is one already: to_stage for the others only.
+        stages = [s if type(s) is ast.Call else to_stage(s, source) for s in read.stages]
+        if any(link is not None for link in read.links):
+            stages = self._pair_ellipses(stages, read.links)
+        span = _cover(_extent(read.stages[0]), _extent(read.stages[-1]))
+        return ast.Chain(tuple(stages), span)
 
     def names(self, children):
         return [str(name) for name in children]
 
+    @_deferred
     def definition(self, children):
-        (let,), (name,), (end,) = _tokens(children, "LET"), _tokens(children, "NAME"), _tokens(children, "SEMICOLON")
-        *parameters, body = _nodes(children)
-        params = parameters[0] if parameters else []
+        # parameters: [] without brackets, [LPAR, RPAR] or [LPAR, names, RPAR]
+        let, name, *parameters, body, end = children
+        params = parameters[1] if len(parameters) == 3 else []
         span = _cover(_span(let), _span(end))
         if len(set(params)) != len(params):
             raise self._error(f"a parameter of '{name}' is named twice", span)
         stage = to_stage(body, _SOURCE.get().text)
         return ast.Definition(str(name), tuple(params), stage, span, _span(name))
 
+    @_deferred
     def start(self, children):
         *definitions, body = children
         stage = to_stage(body, _SOURCE.get().text)
