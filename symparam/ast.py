@@ -9,7 +9,6 @@ collections.namedtuple, not dataclasses or typing.NamedTuple: building those cla
 from __future__ import annotations
 
 from collections import namedtuple
-from fractions import Fraction
 from typing import Union
 
 

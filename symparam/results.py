@@ -17,7 +17,6 @@ from collections import namedtuple
 from operator import itemgetter
 from typing import Iterator
 
-from . import ast
 from .layers.base import Count
 
 NO_COUNT = Count()

@@ -535,12 +535,13 @@ class Gen:
         params = channels.value * filters.value * kernel ** rank + filters.value
         return f"conv{rank}d_transpose({filters.expr}, {args})", spatial + (filters,), params
 
-    def depthwise(self, shape, keep=False, depth=0):
-        spatial, channels = shape[:-1], shape[-1]
-        rank = len(spatial)
+    def _per_channel(self, shape, keep):
+        """What depthwise and separable convolutions share: their window, their depth
+        multiplier and bias arguments."""
+        spatial = shape[:-1]
         m = self.size(1, 2)
         if keep:
-            kernel, args, extents = [1] * rank, ["1"], tuple(spatial)
+            kernel, args, extents = [1] * len(spatial), ["1"], tuple(spatial)
         else:
             kernel, args, extents = self.window(spatial)
         if m.value != 1 or self.coin():
@@ -550,26 +551,21 @@ class Gen:
         bias = self.coin()
         if not bias:
             args.append("bias=false")
+        return m, prod(kernel), args, extents, bias
+
+    def depthwise(self, shape, keep=False, depth=0):
+        channels, rank = shape[-1], len(shape) - 1
+        m, kernel, args, extents, bias = self._per_channel(shape, keep)
         c = channels.value
-        params = prod(kernel) * c * m.value + (c * m.value if bias else 0)
+        params = kernel * c * m.value + (c * m.value if bias else 0)
         return (f"depthwise_conv{rank}d({', '.join(args)})", extents + (_mul(channels, m),), params)
 
     def separable(self, shape, keep=False, depth=0):
-        spatial, channels = shape[:-1], shape[-1]
-        rank = len(spatial)
-        m = self.size(1, 2)
+        channels, rank = shape[-1], len(shape) - 1
         filters = self.size(1, 4)
-        if keep:
-            kernel, args, extents = [1] * rank, ["1"], tuple(spatial)
-        else:
-            kernel, args, extents = self.window(spatial)
-        if m.value != 1 or self.coin():
-            args.append(f"depth_multiplier={m.expr}")
-        bias = self.coin()
-        if not bias:
-            args.append("bias=false")
+        m, kernel, args, extents, bias = self._per_channel(shape, keep)
         c = channels.value
-        params = prod(kernel) * c * m.value + c * m.value * filters.value + (filters.value if bias else 0)
+        params = kernel * c * m.value + c * m.value * filters.value + (filters.value if bias else 0)
         return (f"separable_conv{rank}d({filters.expr}, {', '.join(args)})", extents + (filters,),
                 params)
 
