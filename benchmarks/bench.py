@@ -10,8 +10,9 @@
 - a sweep over 1,000,000 points against SymPy's subs point by point, in one process.
 
 Run it with the interpreter where symparam is installed (`pip install '.[plot]'`: the
-sweep needs NumPy). Figures are medians; wall-clock times move with the machine's load,
-ratios of figures taken in one run much less. Nothing here is a test: it reports.
+sweep needs NumPy). Figures are the least of several runs, as timeit advises: a slower
+run is slower only by what else the machine did. Ratios of figures taken in one run
+move much less than the figures. Nothing here is a test: it reports.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import gc
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -44,8 +44,8 @@ NUMBER: /[0-9]+/
 # ------------------------------------------------------------------ measuring
 
 
-def median_time(function, runs: int) -> float:
-    """Median seconds of `function()` over `runs` calls, each after a full collection
+def best_time(function, runs: int) -> float:
+    """Least seconds of `function()` over `runs` calls, each after a full collection
     so that one run's garbage is not collected in the next one's time."""
     times = []
     for _ in range(runs):
@@ -53,17 +53,18 @@ def median_time(function, runs: int) -> float:
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
-def median_times(functions: dict, runs: int) -> dict:
-    """Median seconds of each function, the runs interleaved so that a change in the
-    machine's load falls on all of them alike."""
+def best_times(functions: dict, runs: int) -> dict:
+    """Least seconds of each function, the runs interleaved so that a change in the
+    machine's load falls on all of them alike. The least, as timeit advises: the other
+    runs are slower only by what else the machine was doing."""
     times = {name: [] for name in functions}
     for _ in range(runs):
         for name, function in functions.items():
-            times[name].append(median_time(function, 1))
-    return {name: statistics.median(values) for name, values in times.items()}
+            times[name].append(best_time(function, 1))
+    return {name: min(values) for name, values in times.items()}
 
 
 def fresh_process(command: list[str]):
@@ -89,9 +90,9 @@ def report(label: str, figure: str, ratio: float | None = None, target: str = ""
 def startup(runs: int) -> None:
     python = sys.executable
     count = [python, "-m", "symparam", "count", CONCRETE]
-    print(f"start-up, fresh processes (median of {runs})")
+    print(f"start-up, fresh processes (best of {runs})")
     base = fresh_process([python, "-c", "import lark, click"])
-    times = median_times({"base": base, "count": fresh_process(count)}, runs)
+    times = best_times({"base": base, "count": fresh_process(count)}, runs)
     report("python -c 'import lark, click'", duration(times["base"]))
     ratio = times["count"] / times["base"]
     figure = duration(times["count"])
@@ -123,10 +124,10 @@ def long_chains(runs: int) -> None:
 
     floor = Lark(FLOOR_GRAMMAR, parser="lalr")
     symparam.parse("in(d) -> dense(d)").total  # SymPy's import is no part of a count's time
-    print(f"\n{DEPTH:,}-layer chains in process, parsed and counted (median of {runs})")
+    print(f"\n{DEPTH:,}-layer chains in process, parsed and counted (best of {runs})")
     for kind, width, target in (("concrete", "64", 2.0), ("symbolic", "d", 3.0)):
         text, double = dense_chain(DEPTH, width), dense_chain(2 * DEPTH, width)
-        times = median_times(
+        times = best_times(
             {
                 "floor": lambda: floor.parse(text),
                 "syntax": lambda: parse_network(text),
@@ -158,7 +159,7 @@ def sweep_vs_subs(runs: int) -> None:
     print(f"\nsweep of {GPT3!r} over d, L in 1..{GRID} ({points:,} points), in process")
     try:
         symparam.parse(GPT3).sweep(d=[1], L=[1])  # NumPy's import is no part of a sweep's time
-        seconds = median_time(lambda: symparam.parse(GPT3).sweep(**grid), runs)
+        seconds = best_time(lambda: symparam.parse(GPT3).sweep(**grid), runs)
     except symparam.SymparamError as error:  # NumPy missing: sweep says what to install
         print(f"  sweep unavailable: {error}")
         return
@@ -194,7 +195,7 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--runs", type=int, default=9, help="runs per figure (default 9)")
     runs = options.parse_args().runs
-    heavy = max(3, runs // 5)  # a 20,000-layer count takes seconds: fewer runs
+    heavy = max(5, runs // 2)  # a 20,000-layer count takes a second or two: fewer runs
     startup(runs)
     long_chains(heavy)
     sweep_vs_subs(runs)

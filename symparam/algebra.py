@@ -195,7 +195,12 @@ class Symbolic(_Shapes):
 
     def add_all(self, terms):
         # One Add of all the terms: linear, where a loop of `a + b` would be quadratic.
-        return self.sp.Add(*terms)
+        # Alike terms are counted first (a chain repeats the same few), so SymPy
+        # flattens the distinct ones only.
+        counted: dict = {}
+        for term in terms:
+            counted[term] = counted.get(term, 0) + 1
+        return self.sp.Add(*(term * times if times > 1 else term for term, times in counted.items()))
 
     def equal(self, a, b) -> bool:
         difference = self.as_expr(a) - self.as_expr(b)
