@@ -19,7 +19,7 @@ from .layers.base import (
     layer_error, lookup, match_arguments, unknown_layer,
 )
 from .sizes import Scope, Sizes, evaluate
-from .syntax import to_stage
+from .syntax import name_ref, to_stage
 
 INPUT = "input"
 INDEX_NAMES = ("i", "j", "k", "m", "n", "p", "q", "r", "s", "t")
@@ -141,12 +141,26 @@ class _Expander:
             case ast.Chain(stages):
                 return ChainIR(tuple(self.stage(item) for item in stages))
             case ast.Repeat(body, count, span):
+                body, count = self.layer_first(body, count)
                 return RepeatIR(self.stage(body), count, span, self.text(span))
             case ast.Ellipsis():
                 return self.ellipsis(stage)
             case ast.Named(inner, name, _, name_span):
                 return NamedIR(self.stage(inner), name, name_span)
         raise TypeError(f"not a stage: {stage!r}")
+
+    def layer_first(self, body, count):
+        """`L * layer_norm` was read as L repeated layer_norm times (the parser cannot know
+        which bare name is the layer): when only the count names a layer, swap them."""
+        bare = type(body) is ast.Call and not (body.args or body.keywords)
+        if not (bare and isinstance(count, ast.Ref) and count.index is None):
+            return body, count
+        if self.is_layer(body.name) or not self.is_layer(count.stem):
+            return body, count
+        return ast.Call(count.stem, (), (), count.span, count.span), name_ref(body.name, body.span)
+
+    def is_layer(self, name: str) -> bool:
+        return name in self.definitions or lookup(name) is not None
 
     def call(self, node: ast.Call, source: str | None = None) -> IR:
         if node.name in self.definitions:

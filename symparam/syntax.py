@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from contextvars import ContextVar
 from fractions import Fraction
@@ -11,10 +10,8 @@ from functools import lru_cache
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from . import ast
+from . import ast, tables
 from .errors import SymparamError
-
-GRAMMAR_FILE = "symparam.lark"
 
 # What the parser's terminal names mean to a person.
 TERMINAL_WORDS = {
@@ -37,30 +34,13 @@ TERMINAL_WORDS = {
 OPERATORS = {"_PLUS", "MINUS", "_STAR", "_SLASH", "_DSLASH", "_POW"}
 
 
-def grammar_path() -> str:
-    """The grammar inside an installed package, or the checkout's grammar/ folder."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for folder in (os.path.join(here, "grammar"), os.path.join(os.path.dirname(here), "grammar")):
-        candidate = os.path.join(folder, GRAMMAR_FILE)
-        if os.path.isfile(candidate):
-            return candidate
-    raise FileNotFoundError(f"{GRAMMAR_FILE} is missing from the installation")
-
-
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    # cache=True keeps the LALR tables on disk, so a start-up does not rebuild them.
     # The syntax tree is built as the parser reduces (transformer=): no parse tree is
     # made and walked again, and positions come from the tokens, not from Lark's
-    # propagate_positions, which doubles the parse's time.
-    return Lark.open(
-        grammar_path(),
-        parser="lalr",
-        start=["start", "binding"],
-        maybe_placeholders=False,
-        transformer=AstBuilder(),
-        cache=True,
-    )
+    # propagate_positions, which doubles the parse's time. The tables ship in the
+    # package (tables.py): nothing is loaded from a shared folder.
+    return tables.load(AstBuilder())
 
 
 def parse_network(text: str) -> ast.Network:
@@ -425,12 +405,15 @@ def to_stage(value, source: str = ""):
         return ast.Call(value.stem, (), (), value.span, value.span)
     if isinstance(value, ast.BinOp) and value.op == "*":
         left, right = is_stage(value.left), is_stage(value.right)
+        if not (left or right):
+            # A bare name may be a layer: relu * 2, 2 * relu, (relu * 2) * 3. When both
+            # sides may be, the left is taken, and the expansion swaps `L * relu` back.
+            left, right = _may_be_layer(value.left), _may_be_layer(value.right)
+            right = right and not left
         if left and not right:
             return ast.Repeat(to_stage(value.left, source), value.right, value.span)
         if right and not left:
             return ast.Repeat(to_stage(value.right, source), value.left, value.span)
-        if not (left or right) and isinstance(value.left, ast.Ref):
-            return ast.Repeat(to_stage(value.left, source), value.right, value.span)  # relu * 2
     if isinstance(value, ast.BinOp) and value.op == "*" and isinstance(value.right, ast.Named):
         raise SymparamError(
             "'as' names what stands just before it, here the count; to name a repetition, "
@@ -459,6 +442,15 @@ def is_stage(value) -> bool:
         return is_stage(value.left) or is_stage(value.right)
     if isinstance(value, ast.Neg):
         return is_stage(value.operand)
+    return False
+
+
+def _may_be_layer(value) -> bool:
+    """A bare name, or a product with one, read as a layer where a layer must stand."""
+    if isinstance(value, ast.Ref):
+        return True
+    if isinstance(value, ast.BinOp) and value.op == "*":
+        return _may_be_layer(value.left) or _may_be_layer(value.right)
     return False
 
 

@@ -1238,18 +1238,12 @@ def test_sum_input_shape_after_a_first_layer_counted_alone():
     check_shapes(network)
 
 
-# ====================================================================== known bugs
+# ====================================================================== counts before bare names
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "`count * name` is not read as a repetition of the bare-name layer, though "
-    "`name * count` is: syntax.to_stage takes the left Ref as the layer or gives up"))
 @pytest.mark.parametrize("text, sizes, expected", [
-    # 'expected a layer here, such as dense(16), not the size '2*layer_norm''
     ("in(4) -> 2 * layer_norm", {}, 16),
-    # 'unknown layer 'L''
     ("in(4) -> L * layer_norm", {"L": 3}, 24),
-    # 'expected a layer here, such as dense(16), not the size '2*b''
     ("let b() = dense(4); in(4) -> 2 * b", {}, 40),
 ], ids=["number-first", "name-first", "definition"])
 def test_count_before_a_bare_name(text, sizes, expected):
@@ -1259,10 +1253,6 @@ def test_count_before_a_bare_name(text, sizes, expected):
     assert symparam.parse(text).evaluate(**sizes) == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a repetition of a repeated bare-name layer is read as a size: `(layer_norm * 2) * 3` "
-    "fails while `(layer_norm() * 2) * 3` gives 48: syntax.is_stage does not treat "
-    "`name * count` as a stage"))
 def test_repetition_of_a_repeated_bare_name():
     assert symparam.count("in(4) -> (layer_norm() * 2) * 3") == 48
     assert symparam.count("in(4) -> (layer_norm * 2) * 3") == 48
