@@ -260,3 +260,27 @@ def map_refs(value, fn):
 
 def map_call_refs(call: Call, fn) -> Call:
     return rebuild(call, lambda value: map_refs(value, fn))
+
+
+def too_deep(root, limit: int):
+    """The first node more than `limit` levels inside `root`, or None. Iterative, as the
+    tree may be too deep to recurse over; names and numbers, the leaves, are skipped."""
+    stack = [(root, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > limit:
+            return node
+        depth += 1
+        kind = type(node)
+        if kind is Call:  # the usual node, listed here without the generic walk
+            inside = node.args + tuple(k.value for k in node.keywords) if node.keywords else node.args
+        elif kind is Chain:
+            inside = node.stages
+        else:
+            inside = children(node)
+        for child in inside:
+            kind = type(child)
+            if not (kind is Num or (kind is Ref and child.index is None)):
+                push((child, depth))
+    return None

@@ -15,6 +15,7 @@ from typing import Union
 from . import ast
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .errors import SymparamError, did_you_mean
+from .limits import MAX_NESTING
 from .layers.base import (
     layer_error, lookup, match_arguments, unknown_layer,
 )
@@ -107,6 +108,7 @@ class _Expander:
         self.definitions = _definitions(network)
         self.order = {name: position for position, name in enumerate(self.definitions)}
         self.active: list[str] = []  # definitions being expanded, to refuse recursion
+        self.depth = 0  # stages being expanded, one inside the other
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)
@@ -135,6 +137,21 @@ class _Expander:
         return Model(head, ChainIR(tuple(self.stage(stage) for stage in rest)), self.network)
 
     def stage(self, stage) -> IR:
+        # The syntax tree is at most MAX_NESTING deep, but a definition's body is another
+        # tree inside it: the expansion, which recurses once per level, keeps the limit.
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise self.error(
+                    f"nested too deeply: more than {MAX_NESTING} levels of layers inside "
+                    "layers, counting those inside the definitions used, symparam's limit",
+                    getattr(stage, "span", ast.NOWHERE),
+                )
+            return self.stage_ir(stage)
+        finally:
+            self.depth -= 1
+
+    def stage_ir(self, stage) -> IR:
         match stage:
             case ast.Call():
                 return self.call(stage)
@@ -243,6 +260,12 @@ class _Expander:
                 node.span,
             )
         for value in given.values():
+            if ast.too_deep(value, MAX_NESTING) is not None:  # built up through definitions
+                raise self.error(
+                    f"nested too deeply: this argument of '{definition.name}' is more than "
+                    f"{MAX_NESTING} levels deep once the definitions' arguments are in place",
+                    node.span,
+                )
             self.check_size(value)
         return given
 

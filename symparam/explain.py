@@ -51,7 +51,7 @@ def explain(network) -> Explanation:
 
 def _shape_words(shape) -> str:
     if len(shape) == 1:
-        return f"{shape[0]} values per example"
+        return f"{plain(shape[0])} values per example"
     if len(shape) == 2:
         return f"examples of shape {format_shape(shape)} (time steps, features)"
     return f"examples of shape {format_shape(shape)} (channels last)"

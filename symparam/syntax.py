@@ -8,10 +8,12 @@ from fractions import Fraction
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast, tables
 from .errors import SymparamError
+from .limits import MAX_DIGITS, MAX_NESTING
+from .values import unlimited_digits
 
 # What the parser's terminal names mean to a person.
 TERMINAL_WORDS = {
@@ -62,7 +64,8 @@ def parse_binding(text: str) -> ast.Binding:
 
 
 def _has_code(text: str) -> bool:
-    return any(line.split("#", 1)[0].strip() for line in text.splitlines())
+    # Lines end at "\n" alone, as for the parser: a comment runs on past "\r" or "\f".
+    return any(line.split("#", 1)[0].strip() for line in text.split("\n"))
 
 
 def _parse(text: str, start: str):
@@ -72,13 +75,26 @@ def _parse(text: str, start: str):
         result = parser().parse(text, start=start)
         if source.errors:
             raise source.errors[0]
+        _check_nesting(result)
         return result
     except UnexpectedInput as error:
         raise _syntax_error(error, text) from None
-    except RecursionError:
-        raise SymparamError("expression nested too deeply") from None
+    except VisitError as error:  # what a builder raised, wrapped by Lark: unwrapped
+        if isinstance(error.orig_exc, RecursionError):
+            raise _nested_too_deeply(ast.NOWHERE) from None
+        raise error.orig_exc from None
     finally:
         _SOURCE.reset(token)
+
+
+def _check_nesting(result) -> None:
+    """The parse's result, (chain, definitions) or (name, values), at most MAX_NESTING
+    deep: every later pass may recurse once per level."""
+    first, rest = result
+    for root in (first, *rest):
+        deep = ast.too_deep(root, MAX_NESTING)
+        if deep is not None:
+            raise _nested_too_deeply(_value_span(deep))
 
 
 # ------------------------------------------------------------------ syntax errors
@@ -197,9 +213,30 @@ def _deferred(build):
             return build(*args)
         except SymparamError as error:
             _SOURCE.get().errors.append(error)
-            return ast.Num(0, ast.NOWHERE)  # a stand-in: only the first error is told
+        except RecursionError:  # sorting stages recurses over the operators: too deep
+            _SOURCE.get().errors.append(_nested_too_deeply(_span_of(args[-1])))
+        return ast.Num(0, ast.NOWHERE)  # a stand-in: only the first error is told
 
     return deferring
+
+
+def _span_of(children) -> ast.Span:
+    """Where a builder's children start: the first node or token among them."""
+    for child in children if isinstance(children, list) else [children]:
+        if isinstance(child, _Stages):
+            child = child.stages[0]
+        if isinstance(child, Token) or hasattr(child, "span"):
+            return _extent(child)
+    return ast.NOWHERE
+
+
+def _nested_too_deeply(span: ast.Span) -> SymparamError:
+    return SymparamError(
+        f"nested too deeply: more than {MAX_NESTING} levels of brackets, operators or "
+        "layers inside layers, symparam's limit",
+        span,
+        _SOURCE.get().text,
+    )
 
 
 def _binary(op: str):
@@ -231,9 +268,13 @@ class AstBuilder(Transformer):
         return SymparamError(message, span, _SOURCE.get().text)
 
     # sizes
+    @_deferred
     def number(self, children):
         (token,) = children
-        return ast.Num(_number(token), _span(token))
+        try:
+            return ast.Num(_number(token), _span(token))
+        except ValueError as error:
+            raise self._error(str(error), _span(token)) from None
 
     def name(self, children):
         (token,) = children
@@ -339,7 +380,7 @@ class AstBuilder(Transformer):
         (read,) = children
         source = _SOURCE.get().text
         # A layer, the usual stage, is one already: to_stage for the others only.
-        stages = [s if type(s) is ast.Call else to_stage(s, source) for s in read.stages]
+        stages = [s if type(s) is ast.Call else _as_stage(s, source) for s in read.stages]
         if any(link is not None for link in read.links):
             stages = self._pair_ellipses(stages, read.links)
         span = _cover(_extent(read.stages[0]), _extent(read.stages[-1]))
@@ -356,13 +397,13 @@ class AstBuilder(Transformer):
         span = _cover(_span(let), _span(end))
         if len(set(params)) != len(params):
             raise self._error(f"a parameter of '{name}' is named twice", span)
-        stage = to_stage(body, _SOURCE.get().text)
+        stage = _as_stage(body, _SOURCE.get().text)
         return ast.Definition(str(name), tuple(params), stage, span, _span(name))
 
     @_deferred
     def start(self, children):
         *definitions, body = children
-        stage = to_stage(body, _SOURCE.get().text)
+        stage = _as_stage(body, _SOURCE.get().text)
         chain = stage if isinstance(stage, ast.Chain) else ast.Chain((stage,), stage.span)
         return chain, tuple(definitions)
 
@@ -386,9 +427,20 @@ class AstBuilder(Transformer):
                         "'dense(h1) -> ... -> dense(hl)'",
                         _stage_span(endpoint),
                     )
-            first, last = link_endpoint_names(first, stage)
+            try:
+                first, last = link_endpoint_names(first, stage)
+            except RecursionError:
+                raise _nested_too_deeply(link) from None
             result.append(ast.Ellipsis(first, last, _cover(first.span, last.span), link))
         return result
+
+
+def _as_stage(value, source: str):
+    """to_stage, which recurses over the operators, in a builder: too deep is an error."""
+    try:
+        return to_stage(value, source)
+    except RecursionError:
+        raise _nested_too_deeply(_extent(value)) from None
 
 
 def to_stage(value, source: str = ""):
@@ -455,11 +507,22 @@ def _may_be_layer(value) -> bool:
 
 
 def _number(text: str) -> int | Fraction:
+    """A NUMBER token's exact value: 64, 0.5 (1/2), 1e-5 (1/100000); never a float."""
     digits = text.replace("_", "")
-    if digits.isdigit():  # the usual case, ten times faster than through Fraction
+    if digits.isdigit() and len(digits) <= _PLAIN_DIGITS:  # the usual case, ten times faster
         return int(digits)
-    value = Fraction(digits)
+    mantissa, _, exponent = digits.lower().partition("e")
+    whole, _, decimals = mantissa.partition(".")
+    written = (whole + decimals).lstrip("0")
+    shift = int(exponent or 0) - len(decimals) if len(exponent) <= 12 else None
+    if len(written) > MAX_DIGITS or shift is None or len(written) + shift > MAX_DIGITS or shift < -MAX_DIGITS:
+        raise ValueError(f"a number of more than {MAX_DIGITS:,} digits, symparam's limit")
+    with unlimited_digits():  # Python's own limit, 4,300 digits, is below symparam's
+        value = Fraction(int(written or "0")) * Fraction(10) ** shift
     return int(value) if value.denominator == 1 else value
+
+
+_PLAIN_DIGITS = 4000  # converted by int() as they are, below Python's digit limit
 
 
 def _value_span(value) -> ast.Span:
