@@ -43,6 +43,8 @@ class _Counter:
         self.algebra = algebra
         self.convention = convention
         self.named: dict[str, tuple | None] = {}  # `as NAME`: the layer's weight matrix
+        self.counted: dict[tuple, tuple] = {}  # (body, shape, locals) -> (nodes, output shape)
+        self.named_bodies: dict[int, bool] = {}  # id(body) -> whether it holds `as NAME`
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)
@@ -67,13 +69,24 @@ class _Counter:
             case RepeatIR():
                 return [self.repeat(ir, shape)], shape
             case CallIR(_, body, span, source):
-                children, out = self.fold(body, shape)
+                children, out = self.body(body, shape)
                 return [group(self.algebra, "call", source, span, shape, out, children)], out
             case NamedIR():
                 return self.named_stage(ir, shape)
             case SumIR():
                 return self.summed(ir, shape)
         raise TypeError(f"not an IR node: {ir!r}")
+
+    def body(self, body, shape) -> tuple[list, tuple]:
+        """A definition's body, counted once per input shape (and ellipsis index): calls
+        with the same arguments share it, so a definition used twice by one used twice,
+        and so on, is counted in time linear in the text. The tree shares those nodes."""
+        if _names_inside(body, self.named_bodies):
+            return self.fold(body, shape)  # each `as NAME` must be counted, and refused, twice
+        key = (id(body), shape, tuple(self.scope.locals.items()))
+        if key not in self.counted:
+            self.counted[key] = self.fold(body, shape)
+        return self.counted[key]
 
     def chain(self, items, shape) -> tuple[list, tuple]:
         nodes: list = []
@@ -214,6 +227,27 @@ class _Counter:
 
     def substitute(self, shape, symbol, value) -> tuple:
         return tuple(self.algebra.substitute(extent, symbol, value) for extent in shape)
+
+
+def _names_inside(ir, known: dict) -> bool:
+    """Does this IR hold an `as NAME`? Each shared body is looked at once."""
+    key = id(ir)
+    if key not in known:
+        match ir:
+            case NamedIR():
+                found = True
+            case LayerIR(branches=branches):
+                found = any(_names_inside(chain, known) for _, chains in branches for chain in chains)
+            case ChainIR(items):
+                found = any(_names_inside(item, known) for item in items)
+            case RepeatIR(body=body) | CallIR(body=body):
+                found = _names_inside(body, known)
+            case SumIR(step=step, first=first):
+                found = _names_inside(step, known) or _names_inside(first, known)
+            case _:
+                found = False
+        known[key] = found
+    return known[key]
 
 
 def _matrix(shape) -> str:

@@ -15,7 +15,7 @@ from typing import Union
 from . import ast
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .errors import SymparamError, did_you_mean
-from .limits import MAX_NESTING
+from .limits import MAX_NESTING, MAX_UNROLLED
 from .layers.base import (
     layer_error, lookup, match_arguments, unknown_layer,
 )
@@ -54,7 +54,9 @@ class RepeatIR(namedtuple("RepeatIR", "body count span source")):
 
 
 class CallIR(namedtuple("CallIR", "name body span source")):
-    """A call of a definition: its body, with the arguments in place of the parameters."""
+    """A call of a definition: its body, with the arguments in place of the parameters.
+    Calls with the same arguments share one body, so a definition that uses another
+    twice, and so on, makes an IR as large as the text, not one that doubles."""
 
     __slots__ = ()
 
@@ -109,6 +111,8 @@ class _Expander:
         self.order = {name: position for position, name in enumerate(self.definitions)}
         self.active: list[str] = []  # definitions being expanded, to refuse recursion
         self.depth = 0  # stages being expanded, one inside the other
+        self.deepest = 0  # the most of them so far
+        self.bodies: dict[tuple, tuple] = {}  # (definition, arguments) -> (body IR, its height)
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)
@@ -140,16 +144,20 @@ class _Expander:
         # The syntax tree is at most MAX_NESTING deep, but a definition's body is another
         # tree inside it: the expansion, which recurses once per level, keeps the limit.
         self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
         try:
-            if self.depth > MAX_NESTING:
-                raise self.error(
-                    f"nested too deeply: more than {MAX_NESTING} levels of layers inside "
-                    "layers, counting those inside the definitions used, symparam's limit",
-                    getattr(stage, "span", ast.NOWHERE),
-                )
+            self.check_depth(self.depth, stage)
             return self.stage_ir(stage)
         finally:
             self.depth -= 1
+
+    def check_depth(self, depth: int, stage) -> None:
+        if depth > MAX_NESTING:
+            raise self.error(
+                f"nested too deeply: more than {MAX_NESTING} levels of layers inside "
+                "layers, counting those inside the definitions used, symparam's limit",
+                getattr(stage, "span", ast.NOWHERE),
+            )
 
     def stage_ir(self, stage) -> IR:
         match stage:
@@ -224,13 +232,25 @@ class _Expander:
                 node.span,
             )
         values = self.arguments(definition, node)
-        self.active.append(definition.name)
-        try:
-            body = self.stage(substitute(definition.body, values))
-        finally:
-            self.active.pop()
+        key = (definition.name, tuple(ast.unparse(values[name]) for name in definition.params))
+        if key not in self.bodies:
+            self.bodies[key] = self.body(definition, values)
+        body, height = self.bodies[key]
+        self.check_depth(self.depth + height, node)
+        self.deepest = max(self.deepest, self.depth + height)
         text = source or self.text(node.span) or ast.unparse_call(node)
         return CallIR(definition.name, body, node.span, text)
+
+    def body(self, definition: ast.Definition, values: dict) -> tuple:
+        """A definition's body with these arguments, expanded; and how deep it goes."""
+        self.active.append(definition.name)
+        outer, self.deepest = self.deepest, self.depth
+        try:
+            body = self.stage(substitute(definition.body, values))
+            return body, self.deepest - self.depth
+        finally:
+            self.active.pop()
+            self.deepest = max(outer, self.deepest)
 
     def arguments(self, definition: ast.Definition, node: ast.Call) -> dict:
         params = definition.params
@@ -293,7 +313,11 @@ class _Expander:
         template = _template(first, pairs, index)
         try:
             lower, upper = index_range(pairs, Concrete(), self.scope, self.error)
+            # Far-apart ends are summed in closed form, as symbolic ones are, not written out.
+            unroll = upper - lower < MAX_UNROLLED
         except NeedsSymbols:
+            unroll = False
+        if not unroll:
             return SumIR(
                 step=self.call(template),
                 first=self.call(first),

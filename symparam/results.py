@@ -17,7 +17,9 @@ from collections import namedtuple
 from operator import itemgetter
 from typing import Iterator
 
+from .errors import SymparamError
 from .layers.base import Count
+from .limits import MAX_LAYERS
 
 NO_COUNT = Count()
 
@@ -202,6 +204,7 @@ class LayerResult(
 
 def rows(root: Group) -> tuple[LayerResult, ...]:
     """One row per layer, the input left out; a Σ is one row."""
+    check_rows(root)
     out: list[LayerResult] = []
     _flatten(root.children, (), out)
     return tuple(out)
@@ -222,6 +225,29 @@ def _flatten(children, path: tuple, out: list) -> None:
                 out.append(LayerResult(node.kind, node.source, node.span, node.input_shape,
                                        node.output_shape, node.own, path))
             _flatten(node.children, path + (Enclosing("layer", node.source, node.span, node.times),), out)
+
+
+def check_rows(root: Group, depth: int | None = None) -> None:
+    """Refuse to list more than MAX_LAYERS rows (the layers within `depth` groups, or
+    all). Calls of a definition share their nodes, so a tree of 40 nested definitions,
+    each using the one before twice, holds 2^40 layers: it is counted, not listed."""
+    seen: dict[tuple, int] = {}
+
+    def count(node, left) -> int:
+        if not isinstance(node, Group) or node.summation is not None or left == 0:
+            return 1
+        key = (id(node), left)
+        if key not in seen:
+            below = None if left is None else left - 1
+            seen[key] = 1 + sum(count(child, below) for child in node.children)
+        return seen[key]
+
+    total = count(root, None if depth is None else depth + 1)
+    if total > MAX_LAYERS:
+        raise SymparamError(
+            f"this network has {total:,} layers and groups to list, more than symparam lists "
+            f"({MAX_LAYERS:,}); its count and a summary to a smaller --depth are available"
+        )
 
 
 def _sum_row(node: Group, path: tuple) -> LayerResult:

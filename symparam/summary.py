@@ -14,7 +14,7 @@ from math import prod
 from typing import Any
 
 from .layers.base import Count
-from .results import Group, Layer
+from .results import Group, Layer, check_rows
 from .values import is_concrete, json_value, latex, number, one_line, readable
 from .values import text as plain
 from .values import shape_text as format_shape
@@ -59,6 +59,7 @@ class Summary:
 def summarize(network, depth: int = 0) -> Summary:
     """The table of a counted network (a Network, or its result tree's Result)."""
     tree = getattr(network, "analysis", network).tree
+    check_rows(tree, depth + 1)  # `block * L` opens its only child: a level more
     return Summary(
         rows=tuple(_children_rows(tree.children, 0, depth, ())),
         total=tree.params,

@@ -95,25 +95,20 @@ def _recurrent(name: str):
             raise call.error(f"proj={proj} must be smaller than units={units}")
         directions = 2 if call["bidirectional"] else 1
         outputs = proj if proj is not None else units
-        weights = biases = 0
-        layer_inputs = inputs
-        for _ in range(_layers(call)):
-            w, b = _layer_count(call, gates, layer_inputs, units, proj)
-            weights, biases = weights + directions * w, biases + directions * b
-            layer_inputs = directions * outputs
+        # The first layer reads the input; each stacked one after it reads the one
+        # before (directions × outputs features): all of those count alike, so `layers`
+        # may be any size, even a name.
+        first = _layer_count(call, gates, inputs, units, proj)
+        stacked = _layer_count(call, gates, directions * outputs, units, proj)
+        more = call["layers"] - 1
+        weights = directions * (first[0] + more * stacked[0])
+        biases = directions * (first[1] + more * stacked[1])
         features = directions * outputs
         out = (steps, features) if call["return_sequences"] else (features,)
         note = f"{gates} gate{'s' if gates > 1 else ''} × {units} units"
         return Output(out, Count(weights=weights, biases=biases, note=note))
 
     return apply
-
-
-def _layers(call) -> int:
-    layers = call["layers"]
-    if not is_number(layers):
-        raise call.error("layers must be a number (each stacked layer has its own input size)")
-    return int(layers)
 
 
 for _name, _aliases in (
