@@ -8,6 +8,7 @@ the methods here, never `/`: on ints `/` gives a float, and a float is never a c
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -132,6 +133,9 @@ class Concrete(_Shapes):
         raise NeedsSymbols(str(index))  # concrete ranges are unrolled before counting
 
 
+_EXPANDED_POWER = 16  # (a + b)^16 is expanded to compare; a higher power of a sum is not
+
+
 class Symbolic(_Shapes):
     """Arithmetic building SymPy expressions; names without a value become symbols."""
 
@@ -203,8 +207,23 @@ class Symbolic(_Shapes):
         return self.sp.Add(*(term * times if times > 1 else term for term, times in counted.items()))
 
     def equal(self, a, b) -> bool:
+        """a = b for every value of the names. Expanded when that is cheap; a power of a
+        sum such as (a + b + c)^4096 is not (it has millions of terms): it is compared
+        exactly at random points instead, where two different polynomials of degree D
+        agree with a chance of at most D / 2^64 per point (Schwartz–Zippel)."""
         difference = self.as_expr(a) - self.as_expr(b)
-        return difference == 0 or self.sp.expand(difference) == 0
+        if difference == 0:
+            return True
+        powers = difference.atoms(self.sp.Pow)
+        if all(not power.base.is_Add or abs(power.exp) <= _EXPANDED_POWER for power in powers):
+            return self.sp.expand(difference) == 0
+        return all(self._at_random_point(difference, seed) == 0 for seed in range(3))
+
+    def _at_random_point(self, expr, seed: int):
+        draw = random.Random(seed)
+        names = expr.atoms(self.sp.Symbol, self.sp.Indexed)
+        point = {name: self.sp.Integer(draw.getrandbits(64) + 1) for name in names}
+        return expr.xreplace(point)
 
     def as_expr(self, value):
         return self.number(value) if isinstance(value, (int, Fraction)) else value

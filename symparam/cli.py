@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
 import click
@@ -10,6 +11,7 @@ import click
 from . import values
 from .bindings import sizes_from_texts
 from .errors import SymparamError
+from .limits import MAX_INPUT
 from .network import CONVENTIONS, Network
 from .sizes import Sizes
 from .syntax import parse_network
@@ -85,18 +87,47 @@ BUDGET = Checked("N", _budget)
 GRID_RANGE = Checked("NAME=START:STOP[:STEP]", _grid_range)
 
 
+class NewFile(click.Path):
+    """--plot FILE: a file that can be written, in a folder that exists; checked before
+    the work, so that a mistyped path does not cost the sweep."""
+
+    def __init__(self):
+        super().__init__(dir_okay=False, writable=True)
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            self.fail(f"cannot write {value}: the folder {folder} does not exist", param, ctx)
+        if not os.access(folder, os.W_OK):
+            self.fail(f"cannot write {value}: the folder {folder} is not writable", param, ctx)
+        return path
+
+
 def _read_expression(expression: str | None, file) -> tuple[str, str | None]:
     """The expression text and where it came from (a file name, for messages)."""
     if expression is not None and file is not None:
         raise click.UsageError("give the expression or -f FILE, not both")
     if file is not None:
-        return file.read(), file.name
+        return _read_bounded(file, file.name), file.name
     if expression is None:
         raise click.UsageError("give an expression, -f FILE, or - to read standard input")
     if expression == "-":
         with click.open_file("-", encoding="utf-8") as stdin:
-            return stdin.read(), "<stdin>"
+            return _read_bounded(stdin, "standard input"), "<stdin>"
     return expression, None
+
+
+def _read_bounded(file, name: str) -> str:
+    """At most a character more than symparam reads (/dev/zero never ends); the parser
+    says when the text is too long."""
+    try:
+        return file.read(MAX_INPUT + 1)
+    except UnicodeDecodeError as error:
+        raise click.UsageError(
+            f"cannot read {name}: it is not UTF-8 text (byte {error.object[error.start]:#04x} "
+            f"at offset {error.start})"
+        ) from None
 
 
 def network_command(function):
@@ -333,9 +364,9 @@ def _limit(budget: int | None, other: str | None, convention: str) -> int:
 @click.option("--vary", "ranges", type=GRID_RANGE, multiple=True, required=True,
               metavar="NAME=START:STOP[:STEP]",
               help="A size to vary, e.g. d=64:4096:64 (stop included). Repeatable.")
-@click.option("--csv", "csv_file", type=click.File("w", encoding="utf-8", lazy=True), metavar="FILE",
+@click.option("--csv", "csv_file", type=click.File("w", encoding="utf-8", lazy=False), metavar="FILE",
               help="Write the counts as CSV to FILE ('-': standard output).")
-@click.option("--plot", "plot_path", metavar="FILE.png", help="Plot the counts to FILE.png.")
+@click.option("--plot", "plot_path", type=NewFile(), metavar="FILE.png", help="Plot the counts to FILE.png.")
 @click.option("--logy", is_flag=True, help="A logarithmic count axis.")
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
 def sweep(network: Network, ranges, csv_file, plot_path, logy, fmt):

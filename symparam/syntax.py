@@ -12,7 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from . import ast, tables
 from .errors import SymparamError
-from .limits import MAX_DIGITS, MAX_NESTING
+from .limits import MAX_DIGITS, MAX_INPUT, MAX_NESTING
 from .values import unlimited_digits
 
 # What the parser's terminal names mean to a person.
@@ -69,6 +69,11 @@ def _has_code(text: str) -> bool:
 
 
 def _parse(text: str, start: str):
+    if len(text) > MAX_INPUT:
+        raise SymparamError(
+            f"the expression has more than {MAX_INPUT:,} characters, symparam's limit; "
+            "repeat layers with '* count' instead of writing them out"
+        )
     source = _Source(text)
     token = _SOURCE.set(source)
     try:
