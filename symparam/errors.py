@@ -39,11 +39,17 @@ class SymparamError(ValueError):
 
 
 def caret(source: str, span: Span) -> str:
-    """The source line of `span` with a caret under its first character (and ~ after)."""
-    lines = source.splitlines() or [""]
-    text = lines[min(span.line, len(lines)) - 1]
+    """The source line of `span` with a caret under its first character (and ~ after).
+    Lines end at "\n" alone, as the parser counts them: a lone "\r", a form feed or
+    U+2028 is shown as a space, so that the caret stays under its column."""
+    lines = source.split("\n")
+    text = "".join(
+        char if char.isprintable() or char == "\t" else " "
+        for char in lines[min(span.line, len(lines)) - 1]
+    )
     width = max(1, min(span.end - span.start, len(text) - span.column + 1))
-    return f"  {text}\n  {' ' * (span.column - 1)}^{'~' * (width - 1)}"
+    indent = "".join("\t" if char == "\t" else " " for char in text[: span.column - 1])
+    return f"  {text}\n  {indent}^{'~' * (width - 1)}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -121,3 +121,217 @@ def test_an_exponent_is_exact():
     # 1e-5 is the fraction 1/100000, never a float; a size must still be whole.
     with pytest.raises(SymparamError, match=r"units must be a positive whole number, got 0.1"):
         symparam.count("in(4) -> dense(1e-1)")
+
+
+# ====================================================================== nesting
+
+
+def _definitions_chain(depth: int, body: str, call: str) -> str:
+    lines = [f"let a0(x) = dense(x);"] + [
+        f"let a{i}(x) = {body.format(previous=f'a{i - 1}')};" for i in range(1, depth)
+    ]
+    return " ".join(lines) + f" in(4) -> {call.format(last=f'a{depth - 1}')}"
+
+
+def _deep(kind: str, depth: int) -> str:
+    return {
+        "power": "in(4) -> dense(" + "^".join(["1"] * depth) + ")",
+        "sum": "in(4) -> dense(" + "+".join(["1"] * depth) + ")",
+        "negation": "in(4) -> dense(" + "-" * depth + "2)",
+        "index": "in(4) -> dense(" + "h_{" * depth + "1" + "}" * depth + ")",
+        "chains": "in(4) -> " + "(dense(4) -> " * depth + "dense(4)" + ")" * depth,
+        "residual": "in(4) -> " + "residual(" * depth + "dense(4)" + ")" * depth,
+        "repetition": "in(4) -> dense(4)" + " * 2" * depth,
+        "names": "in(4) -> dense(4)" + "".join(f" as n{i}" for i in range(depth)),
+        "definitions": _definitions_chain(depth, "{previous}(x)", "{last}(4)"),
+        "arguments": _definitions_chain(depth, "{previous}(x + 1)", "{last}(1)"),
+    }[kind]
+
+
+NESTED = ["power", "sum", "negation", "index", "chains", "residual", "repetition", "names",
+          "definitions", "arguments"]
+
+
+@pytest.mark.parametrize("kind", NESTED)
+def test_nesting_past_the_limit_is_refused_with_a_position(kind):
+    text = _deep(kind, 1000)
+    with pytest.raises(SymparamError, match=r"nested too deeply: more than 100 levels") as caught:
+        symparam.parse(text)
+    assert caught.value.line == 1 and caught.value.column > 1
+    assert_refused(cli("count", text), "nested too deeply", where=f"1:{caught.value.column}")
+
+
+@pytest.mark.parametrize("kind", NESTED)
+def test_nesting_within_the_limit_is_counted_and_printed(kind):
+    text = _deep(kind, 80)
+    network = symparam.parse(text, **({"h": [1, 1]} if kind == "index" else {}))
+    assert network.total is not None
+    for text in (str(network.summary(depth=200)), str(network.explain()), network.latex()):
+        assert text
+
+
+def test_deep_sizes_through_definitions_are_counted_exactly():
+    # a79(1) is dense(1 + 79): 4 inputs, 80 units
+    assert symparam.count(_deep("arguments", 80)) == 4 * 80 + 80
+
+
+# ====================================================================== digits and input size
+
+
+def test_numbers_past_pythons_digit_limit_work_through_the_api():
+    network = symparam.parse("in(" + "9" * 5000 + ") -> dense(1)")
+    assert network.value == 10**5000  # 99...9 weights and one bias
+    for text in (str(network.summary()), str(network.explain()), repr(network)):
+        assert "9" * 4500 in text.replace(",", "")
+    assert network.latex() == "100" + "{,}000" * 1666  # 10^5000: 5,001 digits
+
+
+@pytest.mark.parametrize("text, column", [
+    ("in(4) -> dense(" + "9" * 10_001 + ")", 16),
+    ("in(4) -> dense(1e1000000000)", 16),
+    ("in(4) -> dense(1e-20000)", 16),
+], ids=["digits", "exponent", "negative-exponent"])
+def test_numbers_past_the_digit_limit_are_refused(text, column):
+    with pytest.raises(SymparamError, match=r"more than 10,000 digits, symparam's limit") as caught:
+        symparam.parse(text)
+    assert (caught.value.line, caught.value.column) == (1, column)
+
+
+@pytest.mark.parametrize("text", ["in(4) -> dense(2^100000)", "in(4) -> dense(10^10^10)"])
+def test_powers_past_the_limit_are_refused(text):
+    assert_refused(cli("count", text), "this power is too large to count", where="1:16")
+
+
+def test_a_text_past_the_input_limit_is_refused_before_parsing():
+    text = "in(64)" + " -> relu" * 70_000  # 560,006 characters
+    with pytest.raises(SymparamError, match=r"more than 524,288 characters, symparam's limit"):
+        symparam.parse(text)
+
+
+def test_a_huge_count_prints_in_every_form():
+    network = symparam.parse("in(4) -> dense(2^4096)")
+    assert network.value == 5 * 2**4096
+    assert "Total params" in str(network.summary())
+    assert cli("count", "in(4) -> dense(2^4096)", "--dtype", "fp32").exit_code == 0
+    assert symparam.parse("in(4) -> dense(4) * 0").value == 0
+    assert "Total params: 0" in str(symparam.parse("in(4) -> dense(4) * 0").summary())
+
+
+# ====================================================================== closed forms, not loops
+
+
+def test_an_ellipsis_with_far_apart_ends_is_a_sum():
+    network = symparam.parse("in(h0) -> dense(h1) -> ... -> dense(hl)", l=10**9)
+    assert str(network.total) == "Sum(h[i - 1]*h[i], (i, 1, 1000000000)) + Sum(h[i], (i, 1, 1000000000))"
+    network = symparam.parse("in(h0) -> dense(h1) -> ... -> dense(h1000000000)")
+    assert "(i, 1, 1000000000)" in str(network.total)
+
+
+def test_an_ellipsis_with_near_ends_is_written_out():
+    network = symparam.parse("in(h0) -> dense(h1) -> ... -> dense(h3)", h=[2, 3, 4, 5])
+    assert network.value == (2 * 3 + 3) + (3 * 4 + 4) + (4 * 5 + 5)
+    assert len(network.layers) == 3
+
+
+@pytest.mark.parametrize("convention, expected", [
+    # Keras: 4·u·(i + u + 1) per layer, every layer reading u = 4 features
+    ("keras", 10**9 * 4 * 4 * (4 + 4 + 1)),
+    # PyTorch: 4·h·(i + h + 2) per layer
+    ("torch", 10**9 * 4 * 4 * (4 + 4 + 2)),
+])
+def test_stacked_recurrent_layers_in_closed_form(convention, expected):
+    assert symparam.count("in(10, 4) -> lstm(4, layers=10^9)", convention=convention) == expected
+
+
+def test_stacked_layers_may_be_a_name():
+    # torch.nn.LSTM(4, 4, num_layers=3, bidirectional=True) has 1,216 parameters
+    network = symparam.parse("in(10, 4) -> lstm(4, layers=L, bidirectional=true)", convention="torch")
+    assert str(network.total) == "448*L - 128"
+    assert network.evaluate(L=3) == 1216
+
+
+def _doubling(levels: int, use: str) -> str:
+    lines = ["let a0 = dense(4);"] + [
+        f"let a{i} = {use.format(p=f'a{i - 1}')};" for i in range(1, levels + 1)
+    ]
+    return " ".join(lines) + f" in(4) -> a{levels}"
+
+
+@pytest.mark.parametrize("use, levels", [
+    ("{p} -> {p}", 40), ("parallel({p}, {p})", 40), ("residual({p} -> {p})", 30),
+], ids=["chain", "parallel", "residual"])
+def test_definitions_that_double_are_counted_once_per_level(use, levels):
+    # dense(4) on 4 features: 20 parameters, 2^levels times
+    assert symparam.count(_doubling(levels, use)) == 20 * 2**levels
+
+
+def test_a_doubling_tree_is_not_listed():
+    text = _doubling(40, "{p} -> {p}")
+    assert_refused(cli("explain", text), "layers and groups to list, more than symparam lists")
+    assert_refused(cli("count", text, "--breakdown"), "more than symparam lists (1,000,000)")
+    summary = cli("summary", text, "--depth", "3")
+    assert summary.exit_code == 0 and "a37" in summary.output
+
+
+def test_an_ellipsis_inside_a_doubling_definition():
+    text = ("let a0 = dense(h1) -> ... -> dense(h3); "
+            + " ".join(f"let a{i} = a{i - 1} -> a{i - 1};" for i in range(1, 31)) + " in(h3) -> a30")
+    network = symparam.parse(text, h=[0, 2, 3, 4])  # h0 unused: in(h3) feeds dense(h1)
+    assert network.value == 2**30 * ((4 * 2 + 2) + (2 * 3 + 3) + (3 * 4 + 4))
+
+
+def test_named_layers_in_a_shared_definition_are_still_refused_twice():
+    with pytest.raises(SymparamError, match="the name 'w' is given to two layers"):
+        symparam.count("let b = dense(4) as w; in(4) -> b -> b")
+
+
+# ====================================================================== shapes of huge powers
+
+
+def test_shapes_with_huge_powers_are_compared_without_expanding():
+    assert_refused(
+        cli("count", "in((a+b+c+e)^4096) -> residual(dense(1))"),
+        "cannot add the branch's output (1) to the skip connection", where="1:23",
+    )
+    network = symparam.parse("in((a+b)^4096) -> residual(dense((b+a)^4096))")
+    assert network.total is not None
+
+
+# ====================================================================== positions after odd line ends
+
+
+@pytest.mark.parametrize("text, line, column, shown", [
+    ("in(4) -> dense(2)\r-> foo(3)", 1, 22, "  in(4) -> dense(2) -> foo(3)\n                       ^~~"),
+    ("in(4)\x0c-> foo(3)", 1, 10, "  in(4) -> foo(3)\n           ^~~"),
+    ("# a comment\u2028in(4)\nin(4) -> foo(3)", 2, 10, "  in(4) -> foo(3)\n           ^~~"),
+    ("in(4) -> dense(2)\r\n-> foo(3)\r\n", 2, 4, "  -> foo(3) \n     ^~~"),
+], ids=["lone-cr", "form-feed", "line-separator-in-comment", "crlf"])
+def test_the_caret_follows_the_parsers_lines(text, line, column, shown):
+    with pytest.raises(SymparamError, match="unknown layer 'foo'") as caught:
+        symparam.count(text)
+    assert (caught.value.line, caught.value.column) == (line, column)
+    assert str(caught.value).endswith(shown)
+
+
+# ====================================================================== paths on the command line
+
+
+def test_bad_paths_get_clicks_messages(tmp_path):
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"in(4)\xd0\x00 -> dense(2)")
+    for args, message in [
+        (("count", "-f", str(binary)), "is not UTF-8 text"),
+        (("count", "-f", str(tmp_path / "missing")), "cannot read"),
+        (("sweep", "in(d) -> dense(d)", "--vary", "d=1:3", "--csv", str(tmp_path)), "Is a directory"),
+        (("sweep", "in(d) -> dense(d)", "--vary", "d=1:3", "--plot", "/nonexistent/x.png"),
+         "the folder /nonexistent does not exist"),
+    ]:
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output
+
+
+def test_an_endless_file_is_read_only_up_to_the_limit():
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero here")
+    assert_refused(cli("count", "-f", "/dev/zero"), "symparam's limit")
