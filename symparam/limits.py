@@ -15,6 +15,9 @@ MAX_INPUT = 512 * 1024
 # A number written or computed (a size, a power) of at most this many decimal digits.
 MAX_DIGITS = 10_000
 
+# An exponent of at most this much: `d^4096` is a formula SymPy still handles quickly.
+MAX_EXPONENT = 4096
+
 # An ellipsis with concrete ends is written out layer by layer up to this many layers;
 # beyond, it is counted in closed form, as a sum over its index.
 MAX_UNROLLED = 10_000

@@ -8,10 +8,11 @@ from typing import Any
 from . import ast
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .errors import SymparamError
+from .limits import MAX_DIGITS, MAX_EXPONENT
 from .values import show
 
-MAX_EXPONENT = 4096  # keeps `2^(10^9)` from hanging the process
-MAX_BITS = 1 << 20  # about 315,000 digits: far past any network, well short of a hang
+# A power's result of at most MAX_DIGITS digits, in bits (log2(10) < 3.33)
+MAX_BITS = MAX_DIGITS * 333 // 100
 
 
 class Sizes:
@@ -86,6 +87,9 @@ def _binary(expr: ast.BinOp, algebra, scope: Scope):
     if expr.op == "-":
         return left - right
     if expr.op == "*":
+        if _bits(left) + _bits(right) > MAX_BITS:  # 10^4096 * 10^4096 * ... would not end
+            raise scope.error(f"this product has more than {MAX_DIGITS:,} digits, symparam's limit",
+                              expr.span)
         return left * right
     if expr.op in ("/", "//") and is_number(right) and right == 0:
         raise scope.error("division by zero", expr.span)
@@ -96,19 +100,28 @@ def _binary(expr: ast.BinOp, algebra, scope: Scope):
     if is_number(right):
         if not is_integer(right):
             raise scope.error(f"the exponent must be a whole number, got {show(right)}", expr.right.span)
-        if abs(int(right)) > MAX_EXPONENT or _too_many_bits(left, int(right)):
-            raise scope.error("this power is too large to count", expr.span)
+        if abs(int(right)) > MAX_EXPONENT:
+            raise scope.error(f"an exponent is at most {MAX_EXPONENT:,}, symparam's limit", expr.span)
+        if _too_many_bits(left, int(right)):
+            raise scope.error(f"this power has more than {MAX_DIGITS:,} digits, symparam's limit",
+                              expr.span)
         if int(right) < 0 and is_number(left) and left == 0:
             raise scope.error("division by zero", expr.span)
     return algebra.power(left, right)
 
 
 def _too_many_bits(base, exponent: int) -> bool:
-    if not is_number(base) or exponent <= 0:
-        return False
-    magnitude = abs(Fraction(base))
-    bits = max(magnitude.numerator.bit_length(), magnitude.denominator.bit_length())
-    return bits * exponent > MAX_BITS
+    return exponent > 0 and _bits(base) * exponent > MAX_BITS
+
+
+def _bits(value) -> int:
+    """The size of a number in bits (of its numerator or denominator); 0 for a formula."""
+    if type(value) is int:
+        return value.bit_length()
+    if not is_number(value):
+        return 0
+    magnitude = abs(Fraction(value))
+    return max(magnitude.numerator.bit_length(), magnitude.denominator.bit_length())
 
 
 def _ref_value(ref: ast.Ref, algebra, scope: Scope):

@@ -148,7 +148,7 @@ ERRORS = {
     "set_unknown_name": ([MLP, "--set", "x=3"], r"error: .*'x'.*no such name"),
     "set_typo_symbolic": (["in(784) -> dense(units)", "--set", "unit=16"], r"did you mean 'units'\?"),
     "set_sequence_too_short": ([GENERAL, "--set", "l=3", "--set", "h=784,16,16"], r"h_3 has no value"),
-    "exponent_too_large": (["in(1) -> dense(2^4096^4096)"], r"error: .*power is too large"),
+    "exponent_too_large": (["in(1) -> dense(2^4096^4096)"], r"error: 1:18: this power has more than 10,000 digits"),
     "no_expression": ([], r"(?i)error: .*expression"),
     "missing_file": (["-f", "/nonexistent/net.sp"], r"(?i)error: .*cannot read"),
 }

@@ -197,9 +197,15 @@ def test_numbers_past_the_digit_limit_are_refused(text, column):
     assert (caught.value.line, caught.value.column) == (1, column)
 
 
-@pytest.mark.parametrize("text", ["in(4) -> dense(2^100000)", "in(4) -> dense(10^10^10)"])
-def test_powers_past_the_limit_are_refused(text):
-    assert_refused(cli("count", text), "this power is too large to count", where="1:16")
+@pytest.mark.parametrize("text, message", [
+    ("in(4) -> dense(7^4000 * 7^4000 * 7^4000 * 7^4000)", "this product has more than 10,000 digits"),
+    ("in(4) -> dense((10^4000)^3)", "this power has more than 10,000 digits"),
+    ("in(4) -> dense(10^10001)", "an exponent is at most 4,096, symparam's limit"),
+    ("in(4) -> dense(10^10^10)", "an exponent is at most 4,096, symparam's limit"),
+    ("in(4) -> dense(d^5000)", "an exponent is at most 4,096, symparam's limit"),
+], ids=["product", "power", "exponent", "tower", "symbolic"])
+def test_powers_past_the_limit_are_refused(text, message):
+    assert_refused(cli("count", text), message, where="1:16")
 
 
 def test_a_text_past_the_input_limit_is_refused_before_parsing():
