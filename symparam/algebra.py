@@ -8,7 +8,6 @@ the methods here, never `/`: on ints `/` gives a float, and a float is never a c
 
 from __future__ import annotations
 
-import random
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -220,6 +219,8 @@ class Symbolic(_Shapes):
         return all(self._at_random_point(difference, seed) == 0 for seed in range(3))
 
     def _at_random_point(self, expr, seed: int):
+        import random  # only here: a start-up does not pay for it
+
         draw = random.Random(seed)
         names = expr.atoms(self.sp.Symbol, self.sp.Indexed)
         point = {name: self.sp.Integer(draw.getrandbits(64) + 1) for name in names}
