@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import subprocess
 import sys
@@ -87,9 +88,16 @@ def report(label: str, figure: str, ratio: float | None = None, target: str = ""
 # ------------------------------------------------------------------ start-up
 
 
+def symparam_command() -> list[str]:
+    """The `symparam` script beside this interpreter, as users run it; else -m symparam
+    (runpy's own imports then add some milliseconds)."""
+    script = os.path.join(os.path.dirname(sys.executable), "symparam")
+    return [script] if os.access(script, os.X_OK) else [sys.executable, "-m", "symparam"]
+
+
 def startup(runs: int) -> None:
     python = sys.executable
-    count = [python, "-m", "symparam", "count", CONCRETE]
+    count = [*symparam_command(), "count", CONCRETE]
     print(f"start-up, fresh processes (best of {runs})")
     base = fresh_process([python, "-c", "import lark, click"])
     times = best_times({"base": base, "count": fresh_process(count)}, runs)
@@ -104,7 +112,8 @@ def startup(runs: int) -> None:
 def imports_sympy(command: list[str]) -> bool:
     """Does the command import SymPy? -X importtime lists every module it imports."""
     run = subprocess.run(
-        [command[0], "-X", "importtime", *command[1:]], check=True, capture_output=True, text=True
+        command, check=True, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
     )
     return any(line.rsplit("|", 1)[-1].strip() == "sympy" for line in run.stderr.splitlines())
 

@@ -83,7 +83,7 @@ def _parse(text: str, start: str):
         _check_nesting(result)
         return result
     except UnexpectedInput as error:
-        raise _syntax_error(error, text) from None
+        raise _syntax_error(error, text, start) from None
     except VisitError as error:  # what a builder raised, wrapped by Lark: unwrapped
         if isinstance(error.orig_exc, RecursionError):
             raise _nested_too_deeply(ast.NOWHERE) from None
@@ -105,13 +105,12 @@ def _check_nesting(result) -> None:
 # ------------------------------------------------------------------ syntax errors
 
 
-def _syntax_error(error: UnexpectedInput, text: str) -> SymparamError:
+def _syntax_error(error: UnexpectedInput, text: str, start: str) -> SymparamError:
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream]
         span = ast.Span(error.line, error.column, error.pos_in_stream, error.pos_in_stream + 1)
-        return SymparamError(
-            f"unexpected character {char!r}; expected {_expected(error.allowed)}", span, text
-        )
+        allowed = _accepted_at(text, error.pos_in_stream, start) or error.allowed
+        return SymparamError(f"unexpected character {char!r}; expected {_expected(allowed)}", span, text)
     assert isinstance(error, UnexpectedToken)
     token = error.token
     if token.type == "$END":
@@ -126,6 +125,18 @@ def _syntax_error(error: UnexpectedInput, text: str) -> SymparamError:
     if "ARROW" in expected and token.type in ("NAME", "LPAR"):
         return SymparamError(f"missing '->' before {found}", span, text)
     return SymparamError(f"unexpected {found}; expected {_expected(expected)}", span, text)
+
+
+def _accepted_at(text: str, offset: int, start: str) -> set[str]:
+    """What the parser would take at `offset`. The lexer, one for the whole grammar (a
+    lexer per parser state would compile a dozen regular expressions at each start),
+    knows only all the terminals: the text before is parsed again to ask the parser."""
+    try:
+        interactive = parser().parse_interactive(text[:offset], start=start)
+        interactive.exhaust_lexer()
+        return set(interactive.accepts())
+    except Exception:  # the exact list is a nicety: the lexer's own list will do
+        return set()
 
 
 def _acceptable(error: UnexpectedToken) -> set[str]:
