@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import subprocess
 import sys
 
@@ -341,3 +342,17 @@ def test_an_endless_file_is_read_only_up_to_the_limit():
     if not os.path.exists("/dev/zero"):
         pytest.skip("no /dev/zero here")
     assert_refused(cli("count", "-f", "/dev/zero"), "symparam's limit")
+
+
+# ====================================================================== what an unexpected character meets
+
+
+@pytest.mark.parametrize("text, column, expected", [
+    ("in(4) -> dense(2) $", 19, "expected '->', '...', 'as', the end of the expression or an operator"),
+    ("in(4) -> dense($)", 16, "expected '(', ')', a name, a number, a quoted string"),
+    ("in(4) -> h_{1 $", 15, "expected 'as', '}' or an operator"),
+], ids=["after-a-layer", "in-a-call", "in-an-index"])
+def test_an_unexpected_character_says_what_the_parser_would_take(text, column, expected):
+    with pytest.raises(SymparamError, match=re.escape(expected)) as caught:
+        symparam.count(text)
+    assert (caught.value.line, caught.value.column) == (1, column)
