@@ -19,6 +19,7 @@ that every count comes out whole. The rows are made only when asked for.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import operator
 from collections.abc import Sequence
@@ -37,23 +38,44 @@ INT64_MAX = 2**63 - 1
 
 @dataclass(frozen=True)
 class Range:
-    """A size and the values it takes."""
+    """A size and the values it takes: a Python `range` (kept as one, never written out:
+    d=1:10^100 costs nothing until its points are counted), or a tuple."""
 
     name: str
-    values: tuple[int, ...]
+    values: range | tuple[int, ...]
 
     @classmethod
     def of(cls, name: str, values) -> "Range":
-        checked = _positive_range(values)
+        if _positive_range(values):
+            return cls(name, values)
         values = tuple(values)
-        if not (checked or _positive_ints(values)):
+        if not _positive_ints(values):
             raise SymparamError(f"{name}: give positive whole numbers to vary over")
         return cls(name, values)
+
+    @property
+    def size(self) -> int:
+        """The number of values, exactly (len() stops at 2^63 - 1 values)."""
+        return _length(self.values)
+
+    @property
+    def largest(self) -> int:
+        values = self.values
+        return max(values[0], values[-1]) if isinstance(values, range) else max(values)
+
+
+def _length(values) -> int:
+    """len(values), exact for a range of any size (built-in len() stops at 2^63 - 1)."""
+    if isinstance(values, range):
+        start, stop, step = values.start, values.stop, values.step
+        span = stop - start if step > 0 else start - stop
+        return max(0, -(-span // abs(step)))
+    return len(values)
 
 
 def _positive_range(values) -> bool:
     # A range holds whole numbers between its ends: no need to look at a million of them.
-    return isinstance(values, range) and len(values) > 0 and min(values[0], values[-1]) >= 1
+    return isinstance(values, range) and _length(values) > 0 and min(values[0], values[-1]) >= 1
 
 
 def _positive_ints(values: tuple) -> bool:
@@ -83,7 +105,12 @@ def parse_range(text: str) -> Range:
     start, stop, step = (numbers + [1])[:3]
     if stop < start:
         raise SymparamError(f"--vary {text}: the range runs backwards")
-    return Range(name.strip(), tuple(range(start, stop + 1, step)))
+    points = (stop - start) // step + 1  # counted from the ends, before anything is built
+    if points > MAX_POINTS:
+        raise SymparamError(
+            f"--vary {text}: {points:,} values; a sweep has at most {MAX_POINTS:,} points"
+        )
+    return Range(name.strip(), range(start, stop + 1, step))
 
 
 @dataclass(frozen=True)
@@ -168,7 +195,7 @@ def sweep(network, ranges: list[Range]) -> Sweep:
 
 
 def _check_points(ranges: list[Range]) -> None:
-    points = prod(len(r.values) for r in ranges)
+    points = prod(r.size for r in ranges)  # exact ints: no range is written out
     if points > MAX_POINTS:
         raise SymparamError(f"the grid has {points:,} points; at most {MAX_POINTS:,}")
 
@@ -202,7 +229,7 @@ def _counts(total, symbols, ranges: list[Range]):
         program = compile_program(total, symbols)
     except Unsupported:
         return _counts_by_lambdify(total, symbols, ranges)
-    largest = [max(r.values) for r in ranges]  # Range values are positive
+    largest = [r.largest for r in ranges]  # Range values are positive
     dtype = np.int64 if fits_int64(program, largest) else object
     return run_program(program, ranges, dtype)
 
@@ -304,7 +331,7 @@ def _power_bound(base: int, exponent: int) -> int:
 def run_program(program, ranges: list[Range], dtype):
     """The program at every point of the grid, as an array of `dtype`."""
     np = _numpy()
-    shape = tuple(len(r.values) for r in ranges)
+    shape = tuple(r.size for r in ranges)
     leaves = [_axis(r.values, axis, len(ranges), dtype) for axis, r in enumerate(ranges)]
     return np.broadcast_to(np.asarray(_run(program, leaves), dtype=dtype), shape)
 
@@ -313,8 +340,12 @@ def _axis(values, axis: int, dimensions: int, dtype):
     """One range as an axis of an open grid: shape 1 along every other axis."""
     np = _numpy()
     shape = [1] * dimensions
-    shape[axis] = len(values)
-    return np.array(values, dtype=dtype).reshape(shape)
+    shape[axis] = _length(values)
+    if isinstance(values, range) and dtype is not object:  # int64: the program's bound covers it
+        array = np.arange(values.start, values.stop, values.step, dtype=dtype)
+    else:
+        array = np.array(values, dtype=dtype)
+    return array.reshape(shape)
 
 
 def _run(node, leaves):
@@ -381,7 +412,11 @@ def _counts_by_lambdify(total, symbols, ranges: list[Range]):
     np = _numpy()
     import sympy
 
-    function = sympy.lambdify(symbols, total, modules=[_modules(), "numpy"], printer=_printer_class())
+    # dummify: the sizes become arguments named _Dummy_..., and the helpers are _sp_...:
+    # the grammar's names start with a letter, so a size named floor or Fraction shadows
+    # nothing.
+    function = sympy.lambdify(symbols, total, modules=[_modules(), "numpy"],
+                              printer=_printer_class(), dummify=True)
     axes = np.meshgrid(*[np.array(r.values, dtype=object) for r in ranges], indexing="ij")
     counts = np.broadcast_to(np.asarray(function(*axes), dtype=object), axes[0].shape)
     return np.asarray(np.frompyfunc(_exact_int, 1, 1)(counts), dtype=object)
@@ -427,29 +462,30 @@ def _printer_class():
         """Rationals as Fractions and floors as exact functions: no floats anywhere."""
 
         def _print_Rational(self, expr):
-            return f"Fraction({expr.p}, {expr.q})"
+            return f"_sp_Fraction({expr.p}, {expr.q})"
 
         def _print_Half(self, expr):
             return self._print_Rational(expr)
 
         def _print_floor(self, expr):
-            return f"floor({self._print(expr.args[0])})"
+            return f"_sp_floor({self._print(expr.args[0])})"
 
         def _print_ceiling(self, expr):
-            return f"ceiling({self._print(expr.args[0])})"
+            return f"_sp_ceiling({self._print(expr.args[0])})"
 
         def _print_Max(self, expr):
             args = [self._print(arg) for arg in expr.args]
             text = args[0]
             for arg in args[1:]:
-                text = f"Max({text}, {arg})"
+                text = f"_sp_Max({text}, {arg})"
             return text
 
     return ExactPrinter
 
 
 def _modules():
-    return {"floor": _floor, "ceiling": _ceiling, "Max": _max, "Fraction": Fraction}
+    # Prefixed: no size can be named _sp_... (names start with a letter).
+    return {"_sp_floor": _floor, "_sp_ceiling": _ceiling, "_sp_Max": _max, "_sp_Fraction": Fraction}
 
 
 # ------------------------------------------------------------------ output
@@ -457,9 +493,18 @@ def _modules():
 
 def write_csv(result: Sweep, stream) -> None:
     """The rows as CSV on a text stream (a file click opened, or standard output)."""
-    writer = csv.writer(stream, lineterminator="\n")
+    # Written a block of rows at a time: standard output may flush at every line.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([r.name for r in result.ranges] + ["params"])
-    writer.writerows(result.rows)
+    rows = iter(result.rows)
+    while True:
+        writer.writerows(itertools.islice(rows, 1 << 14))
+        if not buffer.tell():
+            break
+        stream.write(buffer.getvalue())
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def to_json_dict(result: Sweep) -> dict:
@@ -468,6 +513,17 @@ def to_json_dict(result: Sweep) -> dict:
         "vary": {r.name: list(r.values) for r in result.ranges},
         "rows": [dict(zip([r.name for r in result.ranges] + ["params"], row)) for row in result.rows],
     }
+
+
+def _float(value: int) -> float:
+    """A point for the plot (only there do floats appear); past 1.8·10^308 there is none."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise SymparamError(
+            f"cannot plot a number of {len(str(value))} digits: past the largest float, about 1.8e308; write the counts "
+            "as CSV (--csv) instead"
+        ) from None
 
 
 def plot(result: Sweep, path: str, logy: bool = False) -> None:
@@ -487,7 +543,7 @@ def plot(result: Sweep, path: str, logy: bool = False) -> None:
     for key, points in series.items():
         label = ", ".join(f"{r.name} = {v}" for r, v in zip(result.ranges[1:], key)) or None
         xs, ys = zip(*points)
-        axes.plot(xs, [float(y) for y in ys], marker="o" if len(xs) < 30 else None,
+        axes.plot([_float(x) for x in xs], [_float(y) for y in ys], marker="o" if len(xs) < 30 else None,
                   markersize=3, label=label)
     axes.set_xlabel(first.name)
     axes.set_ylabel("parameters")

@@ -256,3 +256,124 @@ def test_sweep_without_numpy_says_how_to_install(monkeypatch):
     result = CliRunner().invoke(main, ["sweep", "in(4) -> dense(h)", "--vary", "h=1:3"])
     assert result.exit_code == 2
     assert "pip install 'symparam[plot]'" in result.stderr
+
+
+# ------------------------------------------------------------------ robustness: growth, limits, big numbers
+
+GENERAL = "in(h0) -> dense(h1) -> ... -> dense(hl)"
+CONV_STACK = "in(H, W, c0) -> conv2d(c1, k, padding=same) -> ... -> conv2d(cl, k, padding=same)"
+
+
+def fails(*args) -> str:
+    """The one-line message of a run that must exit 2, without a traceback."""
+    result = CliRunner().invoke(main, [str(arg) for arg in args])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "Traceback" not in result.output and result.stderr.startswith("error: ")
+    return result.stderr
+
+
+# With every h_i = h, Σ over i = 1..l of h_{i-1}·h_i + h_i is l·h² + l·h, by hand.
+GROWTH = {
+    "leading_l": ([GENERAL, "--leading", "l"], "leading (l → ∞): h*l*(h + 1), assuming every h_i = h"),
+    "order_l": ([GENERAL, "--order", "l"], "order: O(l, (l, oo)), assuming every h_i = h"),
+    "leading_h": ([GENERAL, "--leading", "h"], "leading (h → ∞): h**2*l, assuming every h_i = h"),
+    "order_h": ([GENERAL, "--order", "h"], "order: O(h**2, (h, oo)), assuming every h_i = h"),
+    "n_to_L_minus_1": (["in(n_0) -> dense(n_1) -> ... -> dense(n_{L-1})", "--leading", "L"],
+                       "leading (L → ∞): L*n*(n + 1), assuming every n_i = n"),
+    # k only in the summands: Σ k²·c_{i-1}·c_i = k²·Σ c_{i-1}·c_i, nothing assumed
+    "kernel_out_of_the_sum": ([CONV_STACK, "--leading", "k"],
+                              "leading (k → ∞): k**2*Sum(c[i - 1]*c[i], (i, 1, l))"),
+    "size_outside_the_sums": (["in(x) -> dense(h1) -> ... -> dense(hl) -> dense(y)", "--leading", "y"],
+                              "leading (y → ∞): y*(h[l] + 1)"),
+}
+
+
+@pytest.mark.parametrize("args, line", list(GROWTH.values()), ids=list(GROWTH))
+def test_growth_of_a_general_count(args, line):
+    assert line in run("count", *args).splitlines()
+
+
+def test_growth_of_a_general_count_in_python_and_latex():
+    from symparam.derive import Assumed
+
+    network = symparam.parse(GENERAL)
+    leading = network.leading("l")
+    assert isinstance(leading, Assumed) and leading.assumption == "every h_i = h"
+    h, l = sp.symbols("h l", integer=True, positive=True)
+    assert sp.expand(leading.expr - (l * h**2 + l * h)) == 0
+    assert network.order("h").expr == sp.O(h**2, (h, sp.oo))
+    assert r"\text{assuming } h_{i} = h \text{ for all } i" in run("count", GENERAL, "--leading", "l", "--latex")
+    conv = symparam.parse(CONV_STACK)
+    k = conv.symbols["k"]
+    (weights,) = [s for s in conv.total.atoms(sp.Sum) if s.has(k)]  # Σ k²·c_{i-1}·c_i
+    # nothing assumed: a plain SymPy expression, k² times the sum of the rest
+    assert conv.leading("k") == k**2 * sp.Sum(weights.function / k**2, *weights.limits)
+
+
+def test_leading_refuses_an_expansion_past_its_limit_before_expanding():
+    # (d + e + f + g)^60 could expand to C(63, 3) = 39,711 terms: refused at once.
+    assert "more than 1,000 terms (the limit)" in fails("count", "in(4) -> dense((d+e+f+g)^60)", "--leading", "d")
+    with pytest.raises(symparam.SymparamError, match="more than 1,000 terms"):
+        symparam.parse("in(4) -> dense((d+e+f+g)^60)").leading("d")
+    # (d + e + f + g)^6: C(9, 3) = 84 terms, within it; the top power of d is 5·d^6
+    assert "leading (d → ∞): 5*d**6" in run("count", "in(4) -> dense((d+e+f+g)^6)", "--leading", "d")
+
+
+@pytest.mark.parametrize(
+    "text, bound",
+    [("(d + e + f + g)**60", 39_711), ("(d + e + f + g)**12", 455),
+     ("(d + 1)**4096", 4097), ("d**4096", 1), ("(a + b)*(c + d)", 4), ("(a + b)**2 + (c + d)**3", 7)],
+    ids=["four_to_the_60", "four_to_the_12", "binomial_4096", "monomial", "product", "sum"],
+)
+def test_expansion_bound_is_read_off_the_formula(text, bound):
+    from symparam.derive import _terms_bound
+
+    expr = sp.sympify(text)  # the test's own formula, not user text
+    assert _terms_bound(expr, 10**6) == bound
+    assert _terms_bound(expr, 10) == min(bound, 11)
+
+
+def test_solve_on_a_huge_power_gives_the_value_without_a_root():
+    # 4·h^4096 + h^4096 <= 10^6 only for h = 1 (5 params); no exact root past degree 4.
+    document = json.loads(run("solve", "in(4) -> dense(h^4096)", "--for", "h", "--total", "10^6",
+                              "--format", "json"))
+    assert (document["value"], document["count"], document["root"]) == (1, 5, None)
+    from symparam.derive import _degree_bound
+
+    h = sp.Symbol("h")
+    assert _degree_bound(5 * h**4096 + (h + 1) ** 3 * h, h) == 4096
+    assert _degree_bound(sp.floor(h / 2), h) is None
+
+
+def test_solve_past_two_to_the_256():
+    # 784·h + h = 785·h <= 10^1000: h = 10^1000 // 785, by hand.
+    document = json.loads(run("solve", "in(784) -> dense(h)", "--for", "h", "--total", "10^1000",
+                              "--format", "json"))
+    assert document["value"] == 10**1000 // 785
+    assert document["count"] == 785 * (10**1000 // 785)
+    assert symparam.parse("in(784) -> dense(h)").solve("h", 10**100).value == 10**100 // 785
+
+
+def test_solve_says_when_the_count_does_not_grow():
+    # A pool with padding=same leaves ceil(100/h)² positions: the count shrinks as h grows.
+    message = fails("solve", "in(100, 100, 3) -> max_pool2d(h, padding=same) -> flatten -> dense(10)",
+                    "--for", "h", "--total", "10^6")
+    assert "the count does not grow past the budget with h" in message
+
+
+def _tenths_of_tib(size: int) -> str:
+    whole, rest = divmod(size * 10, 2**40)
+    if 2 * rest > 2**40 or (2 * rest == 2**40 and whole % 2):
+        whole += 1  # half to even
+    return f"{whole // 10:,}.{whole % 10} TiB"
+
+
+def test_bytes_past_the_largest_float():
+    # 10^200 inputs × 10^200 outputs + 10^200 biases, 4 bytes each: far past 1.8·10^308.
+    document = json.loads(run("count", "in(10^200) -> dense(10^200)", "--dtype", "fp32", "--format", "json"))
+    size = 4 * (10**400 + 10**200)
+    assert document["bytes"] == size
+    assert document["bytes_readable"] == _tenths_of_tib(size)
+    text = run("count", "in(10^200) -> dense(10^200)", "--dtype", "fp32")
+    assert text.splitlines()[-1] == f"fp32 weights: {size} bytes ({_tenths_of_tib(size)})"
+    assert symparam.parse("in(10^200) -> dense(10^200)").bytes("fp16") == size // 2

@@ -195,7 +195,7 @@ def test_json_and_csv_read_the_rows(tmp_path):
 
 
 def test_ranges_take_positive_whole_numbers():
-    assert grid.Range.of("d", range(5, 0, -2)).values == (5, 3, 1)
+    assert tuple(grid.Range.of("d", range(5, 0, -2)).values) == (5, 3, 1)  # kept a range
     assert grid.Range.of("d", iter([2, 1])).values == (2, 1)
     for values in (range(0, 3), range(3, 3), range(3, -1, -1), [], [0], [1, True], [1, 2.0]):
         with pytest.raises(symparam.SymparamError, match="positive whole numbers"):
@@ -234,3 +234,73 @@ def test_sweep_equals_evaluate_at_every_point(sizes, a_values, b_values, convent
     result = network.sweep(**{name: values[name] for name in names})
     for row in result.rows:
         assert row[-1] == network.evaluate(**dict(zip(names, row[:-1])))
+
+
+# ------------------------------------------------------------------ robustness: big ranges, names
+
+
+def sweep_cli(*args):
+    from click.testing import CliRunner
+
+    from symparam.cli import main
+
+    return CliRunner().invoke(main, ["sweep", *[str(arg) for arg in args]])
+
+
+@pytest.mark.parametrize(
+    "vary, points",
+    [("d=1:10^9", 10**9), ("d=1:10^100", 10**100), ("d=1:10^100:3", (10**100 - 1) // 3 + 1)],
+    ids=["billion", "googol", "googol_step_3"],
+)
+def test_too_many_values_refused_from_the_ends(vary, points):
+    result = sweep_cli("in(d) -> dense(d)", "--vary", vary)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr == (f"error: --vary {vary}: {points:,} values; "
+                             "a sweep has at most 1,000,000 points\n")
+
+
+def test_huge_python_ranges_are_counted_not_built():
+    network = symparam.parse("in(d) -> dense(d)")
+    with pytest.raises(symparam.SymparamError, match=f"the grid has {10**100 - 1:,} points"):
+        network.sweep(d=range(1, 10**100))
+    assert grid.Range.of("d", range(1, 10**100, 7)).size == -(-(10**100 - 1) // 7)
+
+
+def test_a_million_points_stay_a_range():
+    vary = grid.parse_range("d=1:10^6")
+    assert vary.values == range(1, 10**6 + 1) and vary.size == 10**6
+    result = symparam.parse("in(d) -> dense(d)").sweep(d=vary.values)
+    assert result.counts.dtype == np.int64
+    assert result.rows[-1] == (10**6, 10**12 + 10**6)
+    assert result.rows[4] == (5, 30)
+
+
+def test_sweep_at_a_googol_is_exact():
+    result = sweep_cli("in(d) -> dense(d)", "--vary", "d=10^100:10^100+2")
+    assert result.exit_code == 0, result.output
+    d = 10**100
+    assert result.stdout.splitlines() == ["d,params"] + [f"{v},{v * v + v}" for v in (d, d + 1, d + 2)]
+
+
+SHADOWING = ["floor", "Fraction", "ceiling", "Max", "Min", "numpy", "math", "builtins"]
+
+
+@pytest.mark.parametrize("name", SHADOWING, ids=SHADOWING)
+@pytest.mark.parametrize(
+    "units, count",
+    # in(n) -> dense(u): n·u + u, by hand. n // 2 is an integer program, 12 // n goes
+    # through lambdify (a size in a denominator).
+    [("{} // 2", lambda n: n * (n // 2) + n // 2), ("12 // {}", lambda n: n * (12 // n) + 12 // n)],
+    ids=["program", "lambdify"],
+)
+def test_size_names_shadow_nothing(name, units, count):
+    result = sweep_cli(f"in({name}) -> dense({units.format(name)})", "--vary", f"{name}=2:4")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.stdout.splitlines() == [f"{name},params"] + [f"{n},{count(n)}" for n in (2, 3, 4)]
+
+
+def test_plot_past_the_largest_float_is_refused(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = sweep_cli("in(d) -> dense(d)", "--vary", "d=10^200:10^200+1", "--plot", tmp_path / "x.png")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "past the largest float" in result.stderr
