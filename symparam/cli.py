@@ -342,7 +342,8 @@ def solve(network: Network, name, budget, other, fmt):
             f"within {values.number(limit)}"
         )
     if result.root is not None:
-        approx = f" ≈ {float(result.root):.6g}" if not result.root.is_Integer else ""
+        # SymPy's own 6 digits: a float would print inf past 1.8e308
+        approx = f" ≈ {result.root.evalf(6)}" if not result.root.is_Integer else ""
         click.echo(f"exact root: {name} = {result.root}{approx}")
 
 
