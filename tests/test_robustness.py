@@ -356,3 +356,9 @@ def test_an_unexpected_character_says_what_the_parser_would_take(text, column, e
     with pytest.raises(SymparamError, match=re.escape(expected)) as caught:
         symparam.count(text)
     assert (caught.value.line, caught.value.column) == (1, column)
+
+
+def test_a_tuple_among_reshapes_extents_is_refused():
+    # found by tests/test_fuzz_inputs.py: a TypeError before
+    with pytest.raises(SymparamError, match=r"an extent must be a size, not the tuple \(1, 1\)"):
+        symparam.count("in(1) -> reshape(d, (1, 1))")

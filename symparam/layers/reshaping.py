@@ -65,6 +65,9 @@ def reshape(call, shape):
     target = call["shape"]
     if len(target) == 1 and isinstance(target[0], tuple):
         target = target[0]
+    nested = next((extent for extent in target if isinstance(extent, tuple)), None)
+    if nested is not None:  # reshape(d, (1, 1)): one shape, written out or as a tuple
+        raise call.error(f"an extent must be a size, not the tuple {format_shape(nested)}")
     if not target:
         raise call.error("needs the new shape, e.g. reshape(7, 7, 64)")
     if sum(1 for extent in target if _is_unknown(extent)) > 1:
