@@ -219,6 +219,8 @@ class Gen:
         kind = self.pick(("batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"))
         if kind == "batch_norm":
             flags = self.draw(st.sets(st.sampled_from(("affine", "center", "scale")), max_size=2))
+            if not self.keras and flags in ({"center"}, {"scale"}):
+                flags = {"affine"}  # PyTorch has one switch for γ and β
             text = "batch_norm" + (f"({', '.join(f'{f}=false' for f in sorted(flags))})" if flags else "")
             return text, shape, self.affine(c, flags) + (2 * c if self.keras else 0)
         if kind == "layer_norm":
@@ -233,6 +235,8 @@ class Gen:
         if kind == "group_norm":
             groups = self.sized(self.pick(_divisors(c)))
             flags = self.draw(st.sets(st.sampled_from(("affine", "center", "scale")), max_size=1))
+            if not self.keras and flags in ({"center"}, {"scale"}):
+                flags = {"affine"}  # PyTorch has one switch for γ and β
             args = [groups.expr] + [f"{f}=false" for f in sorted(flags)]
             return f"group_norm({', '.join(args)})", shape, self.affine(c, flags)
         if kind == "instance_norm":
@@ -577,7 +581,7 @@ class Gen:
         kind = self.pick(("max", "avg"))
         pool = [self.integer(1, min(3, n.value)) for n in spatial]
         stride = None if self.coin() else [self.integer(1, 2) for _ in spatial]
-        padding = self.pick(("valid", "same"))
+        padding = self.pick(("valid", "same") if self.keras else ("valid",))  # PyTorch: zeros only
         steps = stride or pool
         out = [(-(-n.value // s)) if padding == "same" else (n.value - k) // s + 1
                for n, k, s in zip(spatial, pool, steps)]

@@ -5,9 +5,11 @@ Inputs are channels last: (length, C), (height, width, C), (depth, height, width
 
 from __future__ import annotations
 
+from ..algebra import is_number
+from ..values import show
 from .base import Count, Flag, Output, Padding, Size, Sizes, layer
 from .core import ACTIVATION
-from .spatial import kernel_text, product, split_channels, transposed_extent, window_extent
+from .spatial import AXES, kernel_text, product, split_channels, transposed_extent, window_extent
 
 SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
 
@@ -35,10 +37,81 @@ def _check_groups(call, channels, filters, groups):
         call.check_divides(groups, value, f"groups={groups} does not divide the {value} {what}")
 
 
+def written(call, name: str):
+    """The argument written for parameter `name`, by position or by keyword (any alias),
+    or None when it is left to its default: where an error about it points."""
+    kind, node = call.kind, call.node
+    for param, value in zip(kind.positional, node.args):
+        if param.name == name:
+            return value
+    names = {name, *kind.by_name[name].aliases}
+    return next((keyword.value for keyword in node.keywords if keyword.name in names), None)
+
+
+def _above(values, limit=1) -> bool:
+    """Whether a concrete value among `values` is above `limit` (symbolic ones are not)."""
+    return any(is_number(value) and value > limit for value in values)
+
+
+def _along(rank: int, axis: int) -> str:
+    return f" along the {AXES[rank][axis]}" if rank > 1 else ""
+
+
 def _check_torch_same(call):
-    # PyTorch refuses padding='same' on strided convolutions; follow it under its convention.
+    # PyTorch refuses padding='same' on strided convolutions ("padding='same' is not
+    # supported for strided convolutions"), depthwise and separable ones too (its Conv
+    # with groups); follow it under its convention.
     if call.convention == "torch" and call["padding"] == "same" and any(s != 1 for s in call["stride"]):
         raise call.error("PyTorch does not support padding=same with a stride other than 1")
+
+
+def _check_torch_causal(call):
+    # PyTorch's Conv1d has no causal padding ("Invalid padding string 'causal'").
+    if call.convention == "torch" and call["padding"] == "causal":
+        amount = show(call["dilation"][0] * (call["kernel"][0] - 1))
+        raise call.error_at(
+            f"PyTorch does not support padding=causal; put zero_padding1d(({amount}, 0)) "
+            "before a convolution with padding=valid",
+            written(call, "padding"),
+        )
+
+
+def _check_keras_dilated_stride(call):
+    # Keras' Conv and ConvTranspose refuse the pair ("`strides > 1` not supported in
+    # conjunction with `dilation_rate > 1`"), even on different axes. Its depthwise and
+    # separable convolutions accept it, so they do not call this.
+    if call.convention == "keras" and _above(call["stride"]) and _above(call["dilation"]):
+        raise call.error_at(
+            "Keras does not support a stride other than 1 together with a dilation other than 1",
+            written(call, "dilation"),
+        )
+
+
+def _check_output_padding(call, rank):
+    # Keras: "`output_padding` must be strictly less than `strides`"; PyTorch: "output
+    # padding must be smaller than either stride or dilation". Concrete values only.
+    output_padding = call["output_padding"]
+    if output_padding is None:
+        return
+    torch = call.convention == "torch"
+    for axis, (extra, stride, dilation) in enumerate(
+        zip(output_padding, call["stride"], call["dilation"])
+    ):
+        if not (is_number(extra) and is_number(stride) and is_number(dilation)):
+            continue
+        if extra < stride or (torch and extra < dilation):
+            continue
+        if torch:
+            message = (
+                f"PyTorch needs output_padding smaller than the stride or the dilation, got "
+                f"{show(extra)} with stride {show(stride)} and dilation {show(dilation)}"
+            )
+        else:
+            message = (
+                f"Keras needs output_padding smaller than the stride, got {show(extra)} "
+                f"with stride {show(stride)}"
+            )
+        raise call.error_at(message + _along(rank, axis), written(call, "output_padding"))
 
 
 def _output_extents(call, rank, spatial):
@@ -57,6 +130,8 @@ def _convolution(rank: int):
         filters, groups, kernel = call["filters"], call["groups"], call["kernel"]
         _check_groups(call, channels, filters, groups)
         _check_torch_same(call)
+        _check_torch_causal(call)
+        _check_keras_dilated_stride(call)
         inputs = call.algebra.exact_divide(channels, groups)
         outputs = filters * product(kernel)
         count = Count(
@@ -81,6 +156,8 @@ def _transposed(rank: int):
         _check_groups(call, channels, filters, groups)
         if call.convention == "torch" and call["padding"] == "same":
             raise call.error("PyTorch's transposed convolutions take a number of zeros, not padding=same")
+        _check_keras_dilated_stride(call)
+        _check_output_padding(call, rank)
         outputs = call.algebra.exact_divide(filters, groups) * product(kernel)
         per_group = f"{filters}/{groups}" if groups != 1 else f"{filters}"
         extents = tuple(
@@ -110,6 +187,7 @@ def _depthwise(rank: int):
         """prod(kernel)·C·m weights + C·m biases: m filters of its own for each channel."""
         spatial, channels = split_channels(call, shape, rank)
         multiplier, kernel = call["depth_multiplier"], call["kernel"]
+        _check_torch_same(call)
         outputs = multiplier * product(kernel)
         count = Count(
             weights=channels * outputs,
@@ -130,6 +208,7 @@ def _separable(rank: int):
         """Depthwise prod(kernel)·C·m (no bias), then pointwise C·m·filters + filters."""
         spatial, channels = split_channels(call, shape, rank)
         multiplier, kernel, filters = call["depth_multiplier"], call["kernel"], call["filters"]
+        _check_torch_same(call)
         depthwise = product(kernel) * channels * multiplier
         pointwise = channels * multiplier * filters
         count = Count(

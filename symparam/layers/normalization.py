@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..algebra import is_number
 from .base import ByConvention, Count, Flag, Output, Real, Size, layer
+from .conv import written
 from .spatial import product
 
 EPSILON = Real("epsilon", None, aliases=("eps",))
@@ -17,6 +18,15 @@ MOMENTUM = Real("momentum", None)
 def _affine(call, size, count_statistics: bool = False) -> Count:
     """γ (scale) and β (shift) per normalized unit, as the flags ask."""
     affine = call["affine"]
+    if call.convention == "torch" and affine and call["center"] != call["scale"]:
+        # PyTorch's BatchNorm, GroupNorm and InstanceNorm have one `affine` switch for
+        # both (no center= or scale= argument): γ without β, or β without γ, is Keras only.
+        off = "center" if not call["center"] else "scale"
+        raise call.error_at(
+            "PyTorch has one affine switch for γ and β: center and scale must both be true "
+            "or both false",
+            written(call, off),
+        )
     scale = size if affine and call["scale"] else 0
     shift = size if affine and call["center"] else 0
     statistics = 2 * size if count_statistics else 0

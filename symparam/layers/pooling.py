@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from ..algebra import is_number
+from ..values import show
 from .base import Flag, Output, Padding, Sizes, layer
-from .spatial import split_channels, window_extent
+from .conv import written
+from .spatial import AXES, split_channels, window_extent
 
 SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
 
@@ -14,6 +17,8 @@ def _pool(rank: int):
         spatial, channels = split_channels(call, shape, rank)
         pool = call["pool"]
         stride = call["stride"] or pool
+        if call.convention == "torch":
+            _check_torch_padding(call, rank, pool)
         extents = tuple(
             window_extent(call, rank, axis, n, k, s, call["padding"])
             for axis, (n, k, s) in enumerate(zip(spatial, pool, stride))
@@ -21,6 +26,25 @@ def _pool(rank: int):
         return Output(extents + (channels,))
 
     return apply
+
+
+def _check_torch_padding(call, rank, pool):
+    # PyTorch's pooling takes only zeros ("argument 'padding' must be tuple of ints, not
+    # str"), at most half the window ("pad should be at most half of effective kernel size").
+    padding, where = call["padding"], written(call, "padding")
+    if padding == "same":
+        raise call.error_at("PyTorch's pooling takes a number of zeros, not padding=same", where)
+    if padding == "valid":
+        return
+    for axis, (size, pair) in enumerate(zip(pool, padding)):
+        amount = max((p for p in pair if is_number(p)), default=0)
+        if is_number(size) and 2 * amount > size:
+            along = f" along the {AXES[rank][axis]}" if rank > 1 else ""
+            raise call.error_at(
+                f"PyTorch allows a padding of at most half the pool size, got {show(amount)} "
+                f"with pool size {show(size)}{along}",
+                where,
+            )
 
 
 def _global(call, shape):
