@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Union
 
+from .values import show
+
 
 class Span(namedtuple("Span", "line column start end")):
     """Where a node stands in the source: 1-based line and column, 0-based offsets."""
@@ -152,7 +154,7 @@ def unparse(expr: Value, parent: int = 0) -> str:
     """Write an expression back as text (used for unrolled ellipses and messages)."""
     match expr:
         case Num(value):
-            return str(value)
+            return show(value)
         case Ref():
             return ref_text(expr)
         case Neg(operand):

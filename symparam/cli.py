@@ -217,6 +217,9 @@ def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
         click.echo(show(total))
     else:
         click.echo(f"total: {show(total)}")
+    trainable = network.analysis.trainable
+    if network.analysis.non_trainable != 0 and values.is_concrete(trainable) and not breakdown:
+        click.echo(f"trainable: {values.share(trainable, total)}")
     if leading:
         click.echo(f"leading ({leading} → ∞): {show(extras['leading'])}")
     if order:

@@ -11,17 +11,18 @@ from . import ast
 from .algebra import Concrete, NeedsSymbols, Symbolic, is_integer, is_number
 from .errors import SymparamError, did_you_mean
 from .expand import (
-    CallIR, ChainIR, LayerIR, Model, NamedIR, RepeatIR, SumIR, expand, index_range, names_in,
-    instantiate,
+    CallIR, ChainIR, FrozenIR, LayerIR, Model, NamedIR, RepeatIR, SumIR, expand, index_range,
+    instantiate, names_in,
 )
 from .layers.base import Count, LayerCall, all_names, layer_error
-from .results import Group, Layer, Result, group, summation
+from .results import Group, Layer, Result, freeze, group, summation
 from .sizes import Scope, Sizes, evaluate, infer_lengths
-from .values import shape_text, show
+from .values import shape_text, show, unlimited_digits
 
 LAYER_NAMES = frozenset(all_names())
 
 
+@unlimited_digits()  # layers' working and messages quote sizes of up to MAX_DIGITS digits
 def analyze(network: ast.Network, sizes: Sizes, convention: str = "keras") -> Result:
     """Count a parsed network with the given sizes: ints when it can, SymPy when it must."""
     sizes = infer_lengths(network, sizes)
@@ -75,6 +76,10 @@ class _Counter:
                 return self.named_stage(ir, shape)
             case SumIR():
                 return self.summed(ir, shape)
+            case FrozenIR(inner):
+                nodes, out = self.fold(inner, shape)
+                memo: dict = {}
+                return [freeze(self.algebra, node, memo) for node in nodes], out
         raise TypeError(f"not an IR node: {ir!r}")
 
     def body(self, body, shape) -> tuple[list, tuple]:
@@ -240,7 +245,7 @@ def _names_inside(ir, known: dict) -> bool:
                 found = any(_names_inside(chain, known) for _, chains in branches for chain in chains)
             case ChainIR(items):
                 found = any(_names_inside(item, known) for item in items)
-            case RepeatIR(body=body) | CallIR(body=body):
+            case RepeatIR(body=body) | CallIR(body=body) | FrozenIR(inner=body):
                 found = _names_inside(body, known)
             case SumIR(step=step, first=first):
                 found = _names_inside(step, known) or _names_inside(first, known)

@@ -15,9 +15,9 @@ from typing import Union
 from . import ast
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .errors import SymparamError, did_you_mean
-from .limits import MAX_NESTING, MAX_UNROLLED
+from .limits import MAX_NESTING, MAX_UNROLLED, MAX_UNROLLED_SYMBOLIC
 from .layers.base import (
-    layer_error, lookup, match_arguments, unknown_layer,
+    layer_error, lookup, match_arguments, unknown_layer, written_word,
 )
 from .sizes import Scope, Sizes, evaluate
 from .syntax import name_ref, to_stage
@@ -77,7 +77,16 @@ class SumIR(namedtuple("SumIR", "step first template last index pairs kind span 
     __slots__ = ()
 
 
-IR = Union[LayerIR, ChainIR, RepeatIR, CallIR, NamedIR, SumIR]
+class FrozenIR(namedtuple("FrozenIR", "inner")):
+    """A stage whose parameters are not trained: `trainable=false` on a layer or a
+    definition's call, or `frozen(chain)` (a layer of its own, for its group row)."""
+
+    __slots__ = ()
+
+
+IR = Union[LayerIR, ChainIR, RepeatIR, CallIR, NamedIR, SumIR, FrozenIR]
+TRAINABLE = "trainable"  # a keyword every layer and definition call takes
+FROZEN = "frozen"
 
 
 class Model(namedtuple("Model", "input body network")):
@@ -188,6 +197,11 @@ class _Expander:
         return name in self.definitions or lookup(name) is not None
 
     def call(self, node: ast.Call, source: str | None = None) -> IR:
+        trainable = next((kw for kw in node.keywords if kw.name == TRAINABLE), None)
+        if trainable is not None and not self.takes_trainable(node.name):
+            rest = tuple(kw for kw in node.keywords if kw is not trainable)
+            inner = self.call(node._replace(keywords=rest), source or self.text(node.span))
+            return inner if self.flag(node, trainable) else FrozenIR(inner)
         if node.name in self.definitions:
             return self.invoke(self.definitions[node.name], node, source)
         kind = lookup(node.name)
@@ -199,6 +213,12 @@ class _Expander:
         chains = kind.chains
         if not chains:
             return LayerIR(node, kind, source)
+        if kind.name == FROZEN:
+            return FrozenIR(self.layer_with_chains(node, kind, source))
+        return self.layer_with_chains(node, kind, source)
+
+    def layer_with_chains(self, node: ast.Call, kind, source: str) -> LayerIR:
+        chains = kind.chains
         given = match_arguments(kind, node, self.source)
         branches = tuple(
             (param.name, self.chains(node, param, given[param.name], param is kind.varargs))
@@ -206,6 +226,18 @@ class _Expander:
             if param.name in given
         )
         return LayerIR(node, kind, source, branches, holds_chains=True)
+
+    def takes_trainable(self, name: str) -> bool:
+        """A definition may have a parameter named trainable: it is then that."""
+        definition = self.definitions.get(name)
+        return definition is not None and TRAINABLE in definition.params
+
+    def flag(self, node: ast.Call, keyword: ast.Keyword) -> bool:
+        word = written_word(keyword.value)
+        if word not in ("true", "True", "false", "False"):
+            span = getattr(keyword.value, "span", None) or keyword.span
+            raise layer_error(node, self.source, "trainable must be true or false", span)
+        return word in ("true", "True")
 
     def chains(self, node: ast.Call, param, value, many: bool) -> list:
         """The chains one parameter takes: one, or one per value for varargs."""
@@ -314,7 +346,8 @@ class _Expander:
         try:
             lower, upper = index_range(pairs, Concrete(), self.scope, self.error)
             # Far-apart ends are summed in closed form, as symbolic ones are, not written out.
-            unroll = upper - lower < MAX_UNROLLED
+            most = MAX_UNROLLED_SYMBOLIC if self.free_indexed(pairs) else MAX_UNROLLED
+            unroll = upper - lower < most
         except NeedsSymbols:
             unroll = False
         if not unroll:
@@ -332,6 +365,16 @@ class _Expander:
         if upper < lower:
             raise self.error(f"this ellipsis runs backwards, from index {lower} down to {upper}", node.span)
         return ChainIR(tuple(self.unrolled(template, index, int(lower), int(upper), node, pairs)))
+
+    def free_indexed(self, pairs) -> bool:
+        """Whether the ellipsis's changing sizes (h_1 ... h_l) have no values."""
+        try:
+            for left, right in pairs:
+                evaluate(left, Concrete(), self.scope)
+                evaluate(right, Concrete(), self.scope)
+        except NeedsSymbols:
+            return True
+        return False
 
     def kind_name(self, node: ast.Call) -> str | None:
         """The canonical name of a layer kind, or a definition's name."""

@@ -22,6 +22,11 @@ MAX_EXPONENT = 4096
 # beyond, it is counted in closed form, as a sum over its index.
 MAX_UNROLLED = 10_000
 
+# ... and up to this many when its layers' own sizes (h_i) have no values: each layer
+# then brings symbols of its own, and a formula of thousands of them prints slowly and
+# reads worse than its sum over the index.
+MAX_UNROLLED_SYMBOLIC = 100
+
 # Layers after expansion (repetitions counted once, definitions expanded): at most this
 # many, so that time and memory stay linear in what was written.
 MAX_LAYERS = 1_000_000

@@ -153,6 +153,29 @@ def summation(algebra, source, span, input_shape, output_shape, step, index, low
                  summation=info)
 
 
+def freeze(algebra, node, memo: dict | None = None):
+    """The node with its parameters non-trainable (trainable=false, frozen(...)), the
+    LoRA adapters inside it excepted. Nodes shared in the tree stay shared."""
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if isinstance(node, Layer):
+        frozen = node._replace(count=node.count.frozen_count())
+    elif node.summation is not None:
+        s = node.summation
+        (step,) = node.children
+        frozen = summation(algebra, node.source, node.span, node.input_shape, node.output_shape,
+                           freeze(algebra, step, memo), s.index, s.lower, s.upper, s.step_input,
+                           s.step_output, s.kind)
+    else:
+        children = [freeze(algebra, child, memo) for child in node.children]
+        frozen = group(algebra, node.kind, node.source, node.span, node.input_shape,
+                       node.output_shape, children, node.times, node.own.frozen_count())
+    memo[key] = frozen
+    return frozen
+
+
 # ------------------------------------------------------------------ the flat view
 
 

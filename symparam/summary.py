@@ -15,7 +15,7 @@ from typing import Any
 
 from .layers.base import Count
 from .results import Group, Layer, check_rows
-from .values import is_concrete, json_value, latex, number, one_line, readable
+from .values import is_concrete, json_value, latex, number, one_line, percent, readable
 from .values import text as plain
 from .values import shape_text as format_shape
 from .working import formula, formula_latex
@@ -128,7 +128,7 @@ def _row(node, count: Count, text: str, text_latex: str, depth: int, repeats: tu
          kind: str | None = None) -> SummaryRow:
     multiplier = prod(repeats, start=1)
     if repeats and count.params != 0:  # its count is for every repetition: say so
-        text = f"{multiplier} × {_bracket(text)}"
+        text = f"{plain(multiplier)} × {_bracket(text)}"
         text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
     return SummaryRow(
         source=one_line(node.source, width=10**6),
@@ -152,7 +152,7 @@ def _folded_row(group: Group, depth: int, repeats: tuple, header: bool = False) 
     text = formula(Count(weights=per_instance))
     text_latex = formula_latex(Count(weights=per_instance))
     if multiplier != 1 and per_instance != 0:  # this group's count and those around it
-        text = f"{multiplier} × {_bracket(text)}"
+        text = f"{plain(multiplier)} × {_bracket(text)}"
         text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
     return SummaryRow(
         source=one_line(group.source, width=10**6),
@@ -221,8 +221,11 @@ def to_text(summary: Summary) -> str:
 
     lines = [line(HEADINGS), rule, *(line(values) for values in cells[1:]), rule]
     for title, value in _totals(summary):
-        extra = f" ({readable(value)})" if readable(value) else ""
-        lines.append(f"{title}: {number(value)}{extra}")
+        notes = [readable(value)]
+        if title == "Trainable params" and summary.non_trainable != 0:
+            notes.append(percent(value, summary.total))  # PEFT's trainable share
+        extra = ", ".join(note for note in notes if note)
+        lines.append(f"{title}: {number(value)}" + (f" ({extra})" if extra else ""))
     return "\n".join(lines)
 
 

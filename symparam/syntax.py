@@ -68,6 +68,7 @@ def _has_code(text: str) -> bool:
     return any(line.split("#", 1)[0].strip() for line in text.split("\n"))
 
 
+@unlimited_digits()  # names and messages may quote numbers the input bounds (MAX_DIGITS)
 def _parse(text: str, start: str):
     if len(text) > MAX_INPUT:
         raise SymparamError(

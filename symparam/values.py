@@ -81,6 +81,21 @@ def readable(value) -> str:
     return ""
 
 
+def percent(part, whole) -> str:
+    """part / whole as a percentage to four places, as PEFT prints its trainable share:
+    '0.0622%'. Exact: rounded half to even from the fraction, never through a float."""
+    if not (is_concrete(part) and is_concrete(whole)) or whole == 0:
+        return ""
+    hundredths = round(Fraction(int(part) * 100 * 10**4, int(whole)))
+    whole_part, decimals = divmod(hundredths, 10**4)
+    return f"{number(whole_part)}.{decimals:04d}%"
+
+
+def share(part, whole) -> str:
+    """'4,194,304 of 6,742,609,920 (0.0622%)': a part of a count, with its share."""
+    return f"{number(part)} of {number(whole)} ({percent(part, whole)})"
+
+
 def latex(value) -> str:
     """LaTeX for a count or a formula; whole numbers grouped as 12{,}730 everywhere."""
     if is_concrete(value):

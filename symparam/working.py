@@ -27,28 +27,34 @@ def formula_latex(count: Count) -> str:
 
 
 def _arithmetic(count: Count, show, times: str) -> str:
+    count = count.thawed()  # a frozen layer's parameters arise as they would trained
     if not is_concrete(count.params):
         return show(count.params)
     parts = []
     if count.factors:
         parts.append(times.join(show(value) for value in _flat(count.factors)))
-    elif count.weights != 0:
-        parts.append(show(count.weights))
-    parts += [show(value) for value in (count.biases, count.non_trainable) if value != 0]
+    elif count.weights != count.adapters:
+        parts.append(show(count.weights - count.adapters))
+    parts += [show(value) for value in (count.adapters, count.biases, count.non_trainable) if value != 0]
     return " + ".join(parts) or "0"
 
 
 def working(count: Count) -> str:
     """'2 inputs × 3 outputs = 6 weights, + 3 biases = 9 params', as the seeds write it."""
+    frozen, count = count.frozen is not None, count.thawed()
     parts = []
+    weights = count.weights - count.adapters
     if count.factors:
         product = " × ".join(f"{text(f[1])} {_unit(f[0], f[1])}" for f in count.factors)
-        parts.append(f"{product} = {text(count.weights)} weights")
-    elif count.weights != 0:
+        parts.append(f"{product} = {text(weights)} weights")
+    elif weights != 0:
         note = f" ({count.note})" if count.note else ""
-        parts.append(f"{text(count.weights)} weights{note}")
+        parts.append(f"{text(weights)} weights{note}")
     elif count.note:
         parts.append(f"weights {count.note}")
+    if count.adapters != 0:
+        note = f" ({count.adapter_note})" if count.adapter_note else ""
+        parts.append(f"+ {text(count.adapters)} LoRA adapter weights{note}")
     if count.biases != 0:
         parts.append(f"+ {text(count.biases)} biases" if parts else f"{text(count.biases)} biases")
     if count.non_trainable != 0:
@@ -57,7 +63,11 @@ def working(count: Count) -> str:
         parts.append(f"{plus}{text(count.non_trainable)} non-trainable{note}")
     if not parts:
         return "no parameters"
-    return ", ".join(parts) + f" = {text(count.params)} params"
+    working = ", ".join(parts) + f" = {text(count.params)} params"
+    if frozen:
+        trained = f", all but the {text(count.adapters)} adapter weights" if count.adapters != 0 else ""
+        working += f"; frozen: not trained{trained}"
+    return working
 
 
 def _unit(label: str, value) -> str:

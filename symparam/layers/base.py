@@ -40,8 +40,9 @@ Shape = tuple
 class Count(
     namedtuple(
         "Count",
-        "weights biases non_trainable factors note non_trainable_note matrix tie",
-        defaults=(0, 0, 0, (), "", "", (), None),
+        "weights biases non_trainable factors note non_trainable_note matrix tie adapters "
+        "adapter_note frozen",
+        defaults=(0, 0, 0, (), "", "", (), None, 0, "", None),
     )
 ):
     """One layer's parameters: `weights`, `biases`, `non_trainable`.
@@ -51,7 +52,13 @@ class Count(
     parts that multiply to value, as 64 × 7 × 7 for a conv's outputs. `note` says how
     the weights are made up when no product says it, `non_trainable_note` what the
     non-trainable ones are. `matrix` is the weight matrix's shape (for tie=), and `tie`
-    the named layer whose matrix this one shares (tie=NAME), counted there."""
+    the named layer whose matrix this one shares (tie=NAME), counted there.
+
+    `adapters` are the LoRA weights among `weights` (`adapter_note` says how they arise):
+    they stay trainable when the layer is frozen. `frozen` is None, or for a frozen layer
+    the (weights, biases) it has but does not train: those count as non-trainable, as
+    Keras counts a layer with trainable=False, so `weights` and `biases` are always the
+    trained ones."""
 
     __slots__ = ()
 
@@ -62,6 +69,27 @@ class Count(
     @property
     def params(self):
         return self.weights + self.biases + self.non_trainable
+
+    def frozen_count(self) -> "Count":
+        """This count with every parameter but the adapters non-trainable."""
+        if self.frozen is not None or self.weights + self.biases == self.adapters:
+            return self
+        weights = self.weights - self.adapters
+        return self._replace(
+            weights=self.adapters, biases=0,
+            non_trainable=self.non_trainable + weights + self.biases,
+            frozen=(weights, self.biases),
+        )
+
+    def thawed(self) -> "Count":
+        """The count as it would be trained: for showing how a frozen one arises."""
+        if self.frozen is None:
+            return self
+        weights, biases = self.frozen
+        return self._replace(
+            weights=weights + self.adapters, biases=biases,
+            non_trainable=self.non_trainable - weights - biases, frozen=None,
+        )
 
 
 class Output(namedtuple("Output", "shape count times", defaults=(Count(), None))):
@@ -110,7 +138,7 @@ class Flag(Param):
     """true or false."""
 
     def convert(self, value, call):
-        word = _word(value)
+        word = written_word(value)
         if word in ("true", "True"):
             return True
         if word in ("false", "False"):
@@ -143,7 +171,7 @@ class Choice(Param):
         self.choices = choices
 
     def convert(self, value, call):
-        word = _word(value)
+        word = written_word(value)
         if word not in self.choices:
             hint = did_you_mean(word, self.choices) if word else ""
             listing = ", ".join(self.choices)
@@ -186,7 +214,7 @@ class Padding(Param):
         self.rank, self.words = rank, words
 
     def convert(self, value, call):
-        word = _word(value)
+        word = written_word(value)
         if word is not None:
             if word not in self.words:
                 raise call.error_at(
@@ -237,7 +265,7 @@ class ByConvention(namedtuple("ByConvention", "keras torch")):
         return self.keras if convention == "keras" else self.torch
 
 
-def _word(value) -> str | None:
+def written_word(value) -> str | None:
     if isinstance(value, ast.Text):
         return value.value
     if isinstance(value, ast.Ref) and value.index is None:

@@ -34,7 +34,7 @@ DEPTH_MULTIPLIER = Size("depth_multiplier", 1)
 
 def _check_groups(call, channels, filters, groups):
     for what, value in (("input channels", channels), ("filters", filters)):
-        call.check_divides(groups, value, f"groups={groups} does not divide the {value} {what}")
+        call.check_divides(groups, value, f"groups={show(groups)} does not divide the {show(value)} {what}")
 
 
 def written(call, name: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..algebra import is_number
 from ..values import shape_text as format_shape
+from ..values import show
 
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
@@ -56,24 +57,24 @@ def transposed_extent(call, rank: int, axis: int, n, kernel, stride, padding, di
 
 def _check(call, name, axis, n, out, kernel, stride, padding, dilation):
     if is_number(out) and out < 1:
-        detail = f"kernel {kernel}"
+        detail = f"kernel {show(kernel)}"
         if stride != 1:
-            detail += f", stride {stride}"
+            detail += f", stride {show(stride)}"
         if dilation != 1:
-            detail += f", dilation {dilation}"
+            detail += f", dilation {show(dilation)}"
         detail += f", padding {_padding_text(padding, axis)}"
-        raise call.error(f"{name} {n} → {out} with {detail}")
+        raise call.error(f"{name} {show(n)} → {show(out)} with {detail}")
 
 
 def _padding_text(padding, axis) -> str:
     if isinstance(padding, str):
         return padding
     before, after = padding[axis]
-    return str(before) if before == after else f"({before}, {after})"
+    return show(before) if before == after else f"({show(before)}, {show(after)})"
 
 
 def kernel_text(kernel) -> str:
-    return "×".join(str(k) for k in kernel)
+    return "×".join(show(k) for k in kernel)
 
 
 def product(values):

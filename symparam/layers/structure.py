@@ -7,7 +7,9 @@ chains' output shapes and say how the branches meet and what they add themselves
 
 from __future__ import annotations
 
+from ..algebra import is_number
 from ..values import shape_text as format_shape
+from ..values import show
 from .base import Choice, Count, Output, Size, Stage, layer
 
 
@@ -61,6 +63,13 @@ def parallel(call, shape):
     return Output(tuple(outs[0][:-1]) + (last,))
 
 
+@layer("frozen", aliases=("freeze",), params=(Stage("body"),))
+def frozen(call, shape):
+    """The chain inside with its parameters not trained (a pretrained backbone); LoRA
+    adapters inside stay trainable."""
+    return Output(call["body"])
+
+
 @layer(
     "moe",
     aliases=("mixture_of_experts", "MoE"),
@@ -72,7 +81,9 @@ def parallel(call, shape):
 )
 def moe(call, shape):
     """experts × the expert chain's parameters + a router of D·experts weights (no bias)."""
-    experts = call["experts"]
+    experts, top_k = call["experts"], call["top_k"]
+    if is_number(experts) and is_number(top_k) and top_k > experts:
+        raise call.error(f"top_k={show(top_k)} picks more experts than the {show(experts)} there are")
     router = shape[-1] * experts
     count = Count(weights=router, factors=(("inputs", shape[-1]), ("experts (router)", experts)))
     return Output(call["expert"], count, times=experts)
