@@ -86,6 +86,6 @@ def sentence(count: Count, kind: str) -> str:
         return "no parameters: it only changes the shape or the values, not what is learned."
     text = working(count)
     text = text.replace(", + ", ", plus ").replace(" params", " parameters")
-    if count.biases != 0 and count.factors:
+    if count.thawed().biases != 0 and count.factors:
         text = text.replace(" biases", " biases (one per output)", 1)
     return text + "."

@@ -192,7 +192,7 @@ def test_gpt3_counts_in_closed_form():
         ("in(10, 100) -> attention(8)", r"heads=8 does not divide the 100 features; give key_dim", "attention"),
         ("in(10, 512) -> attention(8, kv_heads=3)", r"kv_heads=3 does not divide heads=8", "attention"),
         ("in(10, 32) -> lstm(64, proj=16)", r"proj \(PyTorch's proj_size\) needs --convention torch", "lstm"),
-        ("in(8) -> parallel(dense(4), dense(6), merge=add)", r"merge=add needs branches of one shape, got \(4\) and \(6\)", "parallel"),
+        ("in(8) -> parallel(dense(4), dense(6), merge=add)", r"merge=add needs shapes that broadcast \(each axis, from the last, equal or 1\), got \(4\) and \(6\)", "parallel"),
         ("in(8) -> embedding(10, 4) as e -> dense(4) as e", r"the name 'e' is given to two layers", "e\n") ,
         ("let a(d) = b(d);\nlet b(d) = dense(d);\nin(4) -> a(4)", r"'a' uses 'b', which is defined after it", "b(d);"),
         ("in(4) -> dense(4) * 3 as x", r"'as' names what stands just before it, here the count", "3 as"),

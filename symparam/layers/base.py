@@ -247,6 +247,39 @@ class Stage(Param):
         raise AssertionError("stages are counted before their layer, not converted")
 
 
+class Projections(Param):
+    """Which of a layer's projections something applies to: `true` (all), `false`
+    (none), one name or a tuple of them, `bias=(q, k, v)`. The names are words, never
+    sizes, even where a size of that name exists."""
+
+    def __init__(self, name: str, default: Any = REQUIRED, choices: tuple[str, ...] = (), **options):
+        super().__init__(name, default, **options)
+        self.choices = choices
+
+    def convert(self, value, call):
+        word = written_word(value)
+        if word in ("true", "True"):
+            return self.choices
+        if word in ("false", "False"):
+            return ()
+        items = value.items if isinstance(value, ast.Tuple) else (value,)
+        names = []
+        for item in items:
+            name = written_word(item)
+            if name not in self.choices:
+                listing = ", ".join(self.choices)
+                what = f"'{name}'" if name else "this"
+                raise call.error_at(
+                    f"{self.name} names projections among {listing} (or is true or false); "
+                    f"{what} is not one" + (did_you_mean(name, self.choices) if name else ""),
+                    item,
+                )
+            if name in names:
+                raise call.error_at(f"{self.name} names '{name}' twice", item)
+            names.append(name)
+        return tuple(names)
+
+
 class Word(Param):
     """A name, such as the layer a tie= refers to."""
 
@@ -263,6 +296,35 @@ class ByConvention(namedtuple("ByConvention", "keras torch")):
 
     def get(self, convention: str):
         return self.keras if convention == "keras" else self.torch
+
+
+# lora=r on a layer with a weight matrix (dense, attention): PEFT's LoRA adapters.
+LORA = Size("lora", None, aliases=("lora_rank",), keyword_only=True)
+
+
+LORA_WORDS = ("lora", "lora_rank", "lora_targets")
+
+
+def lora_adapters(call, matrices) -> tuple:
+    """The rank-r adapters A (inputs × r) and B (r × outputs) of each adapted matrix,
+    (inputs, outputs); and the working, 'r=8: 8 × (4096 + 4096) on each of 2'."""
+    rank = call["lora"]
+    if rank is None or not matrices:
+        return 0, ""
+    total = sum((rank * (inputs + outputs) for inputs, outputs in matrices), 0)
+    parts = " + ".join(f"{show(rank)} × ({show(i)} + {show(o)})" for i, o in matrices)
+    return total, f"rank {show(rank)}: {parts}"
+
+
+def written(call, name: str):
+    """The argument written for parameter `name`, by position or by keyword (any alias),
+    or None when it is left to its default: where an error about it points."""
+    kind, node = call.kind, call.node
+    for param, value in zip(kind.positional, node.args):
+        if param.name == name:
+            return value
+    names = {name, *kind.by_name[name].aliases}
+    return next((keyword.value for keyword in node.keywords if keyword.name in names), None)
 
 
 def written_word(value) -> str | None:
@@ -369,6 +431,13 @@ def match_arguments(kind: LayerKind, node: ast.Call, source: str) -> dict[str, A
     by_name = kind.by_name
     for keyword in node.keywords:
         param = by_name.get(keyword.name)
+        if param is None and keyword.name in LORA_WORDS:
+            raise layer_error(
+                node, source,
+                f"{keyword.name}= adds LoRA adapters to the weight matrices of dense and "
+                f"attention layers; {kind.name} takes none",
+                keyword.span,
+            )
         if param is None:
             known = [p.name for p in params]
             listing = f" (it takes {', '.join(known)})" if known else " (it takes none)"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..algebra import is_number
 from ..values import show
-from .base import Count, Flag, Output, Padding, Size, Sizes, layer
+from .base import Count, Flag, Output, Padding, Size, Sizes, layer, written
 from .core import ACTIVATION
 from .spatial import AXES, kernel_text, product, split_channels, transposed_extent, window_extent
 
@@ -35,17 +35,6 @@ DEPTH_MULTIPLIER = Size("depth_multiplier", 1)
 def _check_groups(call, channels, filters, groups):
     for what, value in (("input channels", channels), ("filters", filters)):
         call.check_divides(groups, value, f"groups={show(groups)} does not divide the {show(value)} {what}")
-
-
-def written(call, name: str):
-    """The argument written for parameter `name`, by position or by keyword (any alias),
-    or None when it is left to its default: where an error about it points."""
-    kind, node = call.kind, call.node
-    for param, value in zip(kind.positional, node.args):
-        if param.name == name:
-            return value
-    names = {name, *kind.by_name[name].aliases}
-    return next((keyword.value for keyword in node.keywords if keyword.name in names), None)
 
 
 def _above(values, limit=1) -> bool:

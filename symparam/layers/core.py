@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Choice, Count, Flag, Output, Rate, Real, Size, Word, layer
+from .base import LORA, Choice, Count, Flag, Output, Rate, Real, Size, Word, layer, lora_adapters
 
 # Activations have no parameters; each is listed with its Keras and PyTorch class names.
 ACTIVATIONS = {
@@ -62,20 +62,25 @@ def input_layer(call, shape):
         Flag("bias", True, aliases=("use_bias",)),
         ACTIVATION,
         Word("tie", None, keyword_only=True),
+        LORA,
     ),
 )
 def dense(call, shape):
     """inputs × units weights + units biases, acting on the last axis.
-    With tie=NAME the weights are those of the layer named NAME, counted there."""
+    With tie=NAME the weights are those of the layer named NAME, counted there; with
+    lora=r, PEFT's adapters add r × (inputs + units) trainable weights."""
     inputs, units = shape[-1], call["units"]
     tied = call["tie"] is not None
+    adapters, adapter_note = lora_adapters(call, [(inputs, units)])
     count = Count(
-        weights=0 if tied else inputs * units,
+        weights=(0 if tied else inputs * units) + adapters,
         biases=units if call["bias"] else 0,
         factors=() if tied else (("inputs", inputs), ("outputs", units)),
         note=f"shared with {call['tie']}, counted there" if tied else "",
         matrix=(inputs, units),
         tie=call["tie"],
+        adapters=adapters,
+        adapter_note=adapter_note,
     )
     return Output(shape[:-1] + (units,), count)
 

@@ -7,8 +7,8 @@ them; PyTorch keeps them as buffers, which are not parameters. The convention de
 from __future__ import annotations
 
 from ..algebra import is_number
-from .base import ByConvention, Count, Flag, Output, Real, Size, layer
-from .conv import written
+from .base import ByConvention, Count, Flag, Output, Real, Size, layer, written
+
 from .spatial import product
 
 EPSILON = Real("epsilon", None, aliases=("eps",))

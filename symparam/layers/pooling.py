@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..algebra import is_number
 from ..values import show
-from .base import Flag, Output, Padding, Sizes, layer
-from .conv import written
+from .base import Flag, Output, Padding, Sizes, layer, written
+
 from .spatial import AXES, split_channels, window_extent
 
 SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
@@ -17,10 +17,16 @@ def _pool(rank: int):
         spatial, channels = split_channels(call, shape, rank)
         pool = call["pool"]
         stride = call["stride"] or pool
+        ceil_mode = call["ceil_mode"]
         if call.convention == "torch":
             _check_torch_padding(call, rank, pool)
+        elif ceil_mode:
+            raise call.error_at(
+                "Keras' pooling has no ceil_mode (PyTorch's); use --convention torch",
+                written(call, "ceil_mode"),
+            )
         extents = tuple(
-            window_extent(call, rank, axis, n, k, s, call["padding"])
+            window_extent(call, rank, axis, n, k, s, call["padding"], ceil_mode=ceil_mode)
             for axis, (n, k, s) in enumerate(zip(spatial, pool, stride))
         )
         return Output(extents + (channels,))
@@ -74,6 +80,7 @@ for _rank in (1, 2, 3):
                 Sizes("pool", (2,) * _rank, aliases=("pool_size", "kernel_size"), rank=_rank),
                 Sizes("stride", None, aliases=("strides",), rank=_rank),
                 Padding("padding", "valid", rank=_rank),
+                Flag("ceil_mode", False, keyword_only=True),
             ),
         )(_pool(_rank))
         _name = "Avg" if _kind == "avg" else "Max"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from ..algebra import is_number
 from ..values import shape_text as format_shape
-from .base import ByConvention, Count, Flag, Index, Output, Real, Size, Word, layer
+from .base import (
+    ByConvention, Choice, Count, Flag, Index, LORA, Output, Projections, Real, Size, Word, layer,
+    lora_adapters, written,
+)
 
 
 @layer(
@@ -122,6 +125,9 @@ for _name, _aliases in (
 # ------------------------------------------------------------------ attention
 
 
+PROJECTIONS = ("q", "k", "v", "o")
+
+
 @layer(
     "attention",
     aliases=("MultiHeadAttention", "MultiheadAttention", "multi_head_attention"),
@@ -131,13 +137,21 @@ for _name, _aliases in (
         Size("value_dim", None),
         Size("out", None, aliases=("output_dim",)),
         Size("kv_heads", None, aliases=("num_kv_heads", "num_key_value_heads")),
-        Flag("bias", True, aliases=("use_bias",)),
+        Projections("bias", PROJECTIONS, aliases=("use_bias",), choices=PROJECTIONS),
         Real("dropout", None),
+        Choice("qk_norm", "none", choices=("none", "rms", "layer"), keyword_only=True),
+        Choice("qk_norm_scope", "head", choices=("head", "projection"), keyword_only=True),
+        Flag("qk_norm_bias", True, keyword_only=True),
+        LORA,
+        Projections("lora_targets", ("q", "v"), choices=PROJECTIONS, keyword_only=True,
+                    aliases=("target_modules",)),
     ),
 )
 def attention(call, shape):
     """Self-attention over (T, D): query, key, value and output projections.
-    Defaults as Keras MultiHeadAttention and PyTorch nn.MultiheadAttention: 4D² + 4D."""
+    Defaults as Keras MultiHeadAttention and PyTorch nn.MultiheadAttention: 4D² + 4D.
+    bias=(q, k, v) puts biases on some projections only (Qwen2); qk_norm= norms queries
+    and keys (Qwen3, OLMo-2); lora=r adapts the projections in lora_targets (PEFT)."""
     if len(shape) < 2:
         raise call.error(f"needs an input (time steps, features), got {format_shape(shape)}")
     model = shape[-1]
@@ -150,12 +164,44 @@ def attention(call, shape):
     value_dim = call["value_dim"] or key_dim
     out = call["out"] or model
     call.check_divides(kv_heads, heads, f"kv_heads={kv_heads} does not divide heads={heads}")
-    projections = (
-        heads * key_dim,  # query
-        kv_heads * key_dim,  # key
-        kv_heads * value_dim,  # value
-    )
-    weights = sum((model * width for width in projections), heads * value_dim * out)
-    biases = sum(projections, out) if call["bias"] else 0
+    sizes = {  # each projection's (inputs, outputs)
+        "q": (model, heads * key_dim),
+        "k": (model, kv_heads * key_dim),
+        "v": (model, kv_heads * value_dim),
+        "o": (heads * value_dim, out),
+    }
+    weights = sum((inputs * outputs for inputs, outputs in sizes.values()), 0)
+    biases = sum((sizes[name][1] for name in call["bias"]), 0)
+    norm_weights, norm_biases = _qk_norm(call, heads, kv_heads, key_dim)
+    adapters, adapter_note = lora_adapters(call, [sizes[name] for name in _lora_targets(call)])
     note = "query, key, value and output projections"
-    return Output(tuple(shape[:-1]) + (out,), Count(weights=weights, biases=biases, note=note))
+    if norm_weights != 0:
+        note += f", and {'an RMS' if call['qk_norm'] == 'rms' else 'a layer'} norm on queries and keys"
+    return Output(
+        tuple(shape[:-1]) + (out,),
+        Count(weights=weights + norm_weights + adapters, biases=biases + norm_biases, note=note,
+              adapters=adapters, adapter_note=adapter_note),
+    )
+
+
+def _qk_norm(call, heads, kv_heads, key_dim):
+    """(weights, biases) of the norms on queries and keys: one of key_dim shared by the
+    heads, or with qk_norm_scope=projection one over each whole projection."""
+    kind = call["qk_norm"]
+    if kind == "none":
+        for name in ("qk_norm_scope", "qk_norm_bias"):
+            if written(call, name) is not None:
+                raise call.error_at(f"{name} needs qk_norm=rms or qk_norm=layer", written(call, name))
+        return 0, 0
+    if call["qk_norm_scope"] == "projection":
+        size = (heads + kv_heads) * key_dim
+    else:
+        size = 2 * key_dim
+    shift = size if kind == "layer" and call["qk_norm_bias"] else 0
+    return size, shift
+
+
+def _lora_targets(call) -> tuple:
+    if call["lora"] is None and written(call, "lora_targets") is not None:
+        raise call.error_at("lora_targets needs lora=r, the adapters' rank", written(call, "lora_targets"))
+    return call["lora_targets"]

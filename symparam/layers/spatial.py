@@ -17,22 +17,39 @@ def split_channels(call, shape, rank: int):
     return shape[:-1], shape[-1]
 
 
-def window_extent(call, rank: int, axis: int, n, kernel, stride, padding, dilation=1):
+def window_extent(call, rank: int, axis: int, n, kernel, stride, padding, dilation=1,
+                  ceil_mode=False):
     """How many positions a window of `kernel` takes along one axis.
 
     valid: floor((n - d·(k-1) - 1)/s) + 1; same (and causal): ceil(n/s);
-    explicit zeros (before, after): floor((n + before + after - d·(k-1) - 1)/s) + 1."""
+    explicit zeros (before, after): floor((n + before + after - d·(k-1) - 1)/s) + 1.
+    PyTorch's ceil_mode rounds up instead, but drops a last window that would start in
+    the right padding."""
     algebra = call.algebra
     reach = dilation * (kernel - 1) + 1
     if padding in ("same", "causal"):
         out = algebra.ceiling(algebra.divide(n, stride))
-    elif padding == "valid":
-        out = algebra.floor_divide(n - reach, stride) + 1
     else:
-        before, after = padding[axis]
-        out = algebra.floor_divide(n + before + after - reach, stride) + 1
+        before, after = (0, 0) if padding == "valid" else padding[axis]
+        span = n + before + after - reach
+        out = algebra.floor_divide(span + (stride - 1 if ceil_mode else 0), stride) + 1
+        if ceil_mode:
+            out = _drop_window_in_padding(call, AXES[rank][axis], out, n, before, reach, stride)
     _check(call, AXES[rank][axis], axis, n, out, kernel, stride, padding, dilation)
     return out
+
+
+def _drop_window_in_padding(call, name, out, n, before, reach, stride):
+    last_start = (out - 1) * stride
+    if is_number(last_start) and is_number(n) and is_number(before):
+        return out - 1 if last_start >= n + before else out
+    # Without padding, a window at least as wide as the stride never starts past the end.
+    if is_number(before) and before == 0 and is_number(reach - stride) and reach >= stride:
+        return out
+    raise call.error(
+        f"ceil_mode=true: whether PyTorch keeps the last window along the {name} depends "
+        f"on sizes without values; give them with --set"
+    )
 
 
 def transposed_extent(call, rank: int, axis: int, n, kernel, stride, padding, dilation, output_padding):

@@ -39,18 +39,13 @@ def residual(call, shape):
 )
 def parallel(call, shape):
     """Branches fed the same input, merged by add, multiply, average, maximum (shapes
-    must match) or concat (along the last axis)."""
+    broadcast as numpy's do: a (1, 1, C) gate multiplies an (H, W, C) map) or concat
+    (along the last axis)."""
     outs = call["branches"]
     if len(outs) < 2:
         raise call.error("needs at least two branches, e.g. parallel(dense(f), dense(f), merge=add)")
     if call["merge"] != "concat":
-        for out in outs[1:]:
-            if not call.same_shape(out, outs[0]):
-                raise call.error(
-                    f"merge={call['merge']} needs branches of one shape, got "
-                    + " and ".join(format_shape(o) for o in outs)
-                )
-        return Output(outs[0])
+        return Output(_broadcast(call, outs))
     for out in outs[1:]:
         if not call.same_shape(out[:-1], outs[0][:-1]):
             raise call.error(
@@ -61,6 +56,31 @@ def parallel(call, shape):
     for out in outs[1:]:
         last = last + out[-1]
     return Output(tuple(outs[0][:-1]) + (last,))
+
+
+def _broadcast(call, outs) -> tuple:
+    """The shape of an element-wise merge: axes aligned from the last; along each, the
+    extents must agree, or be 1 (numpy's rule)."""
+    merged = list(outs[0])
+    for out in outs[1:]:
+        if len(out) > len(merged):
+            merged = [1] * (len(out) - len(merged)) + merged
+        offset = len(merged) - len(out)
+        for axis, extent in enumerate(out):
+            current = merged[offset + axis]
+            if _is_one(extent) or call.same_shape((extent,), (current,)):
+                continue
+            if not _is_one(current):
+                raise call.error(
+                    f"merge={call['merge']} needs shapes that broadcast (each axis, from the "
+                    f"last, equal or 1), got " + " and ".join(format_shape(o) for o in outs)
+                )
+            merged[offset + axis] = extent
+    return tuple(merged)
+
+
+def _is_one(extent) -> bool:
+    return is_number(extent) and extent == 1
 
 
 @layer("frozen", aliases=("freeze",), params=(Stage("body"),))
