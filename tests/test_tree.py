@@ -991,10 +991,14 @@ def check_shapes(network, arch=None) -> None:
                     f"but the stage before gives {current}"
                 )
             current = child.output_shape
-        if node.kind in ("network", "repeat", "call", "moe", "residual") or (
-            node.kind == "parallel" and _keyword(node.source, "merge") not in (None, "concat")
-        ):
+        if node.kind in ("network", "repeat", "call", "moe", "residual"):
             assert _same_shape(current, node.output_shape, network, arch), (node.source, current)
+        if node.kind == "parallel" and _keyword(node.source, "merge") not in (None, "concat"):
+            # an element-wise merge broadcasts: the last branch's output, aligned from the
+            # last axis, has the merged extent or 1 there
+            assert len(current) <= len(node.output_shape), (node.source, current)
+            for extent, merged in zip(reversed(current), reversed(node.output_shape)):
+                assert extent == 1 or _same_shape((extent,), (merged,), network, arch), (node.source, current)
         if node.kind == "repeat":
             assert _same_shape(node.input_shape, node.output_shape)
 

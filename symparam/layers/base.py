@@ -173,6 +173,7 @@ class Choice(Param):
     def convert(self, value, call):
         word = written_word(value)
         if word not in self.choices:
+            word = word or name_as_written(value, call)
             hint = did_you_mean(word, self.choices) if word else ""
             listing = ", ".join(self.choices)
             if len(self.choices) > 8:  # a long list helps less than the closest name
@@ -267,8 +268,9 @@ class Projections(Param):
         for item in items:
             name = written_word(item)
             if name not in self.choices:
+                name = name or name_as_written(item, call)
                 listing = ", ".join(self.choices)
-                what = f"'{name}'" if name else "this"
+                what = f"'{name}'" if name else "this"  # a tuple, or a value without a span
                 raise call.error_at(
                     f"{self.name} names projections among {listing} (or is true or false); "
                     f"{what} is not one" + (did_you_mean(name, self.choices) if name else ""),
@@ -296,6 +298,12 @@ class ByConvention(namedtuple("ByConvention", "keras torch")):
 
     def get(self, convention: str):
         return self.keras if convention == "keras" else self.torch
+
+
+def name_as_written(value, call) -> str | None:
+    """What stands where a word should, as written: l2 (read as l indexed 2), 3."""
+    span = getattr(value, "span", None)
+    return span.text(call.scope.source) if span and span.line else None
 
 
 # lora=r on a layer with a weight matrix (dense, attention): PEFT's LoRA adapters.
