@@ -307,6 +307,11 @@ def argument(param, chain, known_names):
         return weighted((6, st.sampled_from(REALS)), (2, sizes), (1, st.sampled_from(WORDS)))
     if kind == "Word":
         return weighted((6, st.sampled_from(list(known_names) or ["wte"])), (1, sizes), (1, st.sampled_from(WORDS)))
+    if kind == "Projections":
+        names = list(getattr(param, "choices", ())) or ["q"]
+        picked = st.lists(st.sampled_from(names + ["x", "q1"]), min_size=1, max_size=4)
+        return weighted((4, picked.map(lambda items: f"({', '.join(items)})")), (2, st.sampled_from(FLAGS[:2] + names)),
+                        (1, sizes))
     return st.one_of(sizes, st.sampled_from(WORDS + FLAGS), tuples_of(sizes, 2), chain)
 
 
@@ -345,6 +350,8 @@ def layer_call(draw, chain, known_names=(), callables=()):
             parts.append(f"{keyword}={draw(argument(param, chain, known_names))}")
     if not draw(st.integers(0, 14)):
         parts.append(draw(st.sampled_from(["4", "bogus=1", "(1, 2)", "'s'", "dense(2)", "x=y=2"])))
+    if not draw(st.integers(0, 9)):  # every layer and call takes it
+        parts.append(draw(st.sampled_from(["trainable=false", "trainable=true", "trainable=4"])))
     if parts:
         return f"{name}({', '.join(parts)}{',' if not draw(st.integers(0, 9)) else ''})"
     return draw(st.sampled_from([name, name, f"{name}()"]))
@@ -505,6 +512,8 @@ def plausible_value(param, width, inner):
         return st.sampled_from(["0", "1"])
     if kind == "Word":
         return st.just("wte")
+    if kind == "Projections":
+        return st.sampled_from(["true", "false", "(q, k, v)", "(q, v)", "o"])
     if kind == "Extent":
         return st.sampled_from(["-1", width])
     return st.sampled_from([width, width, width, "2", "4", "H", "8"])
