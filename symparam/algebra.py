@@ -237,7 +237,11 @@ class Symbolic(_Shapes):
             return self.sp.Integer(0)
         if index not in getattr(term, "free_symbols", ()):
             return (upper - lower + 1) * term
-        return self.sp.Sum(term, (index, lower, upper))
+        total = self.sp.Sum(term, (index, lower, upper))
+        if any(index in atom.free_symbols for atom in term.atoms(self.sp.Indexed)):
+            return total  # Σ h_{i-1}·h_i has no closed form
+        # A polynomial in the index (a repetition whose instances grow): in closed form.
+        return self.sp.factor_terms(self.sp.expand(total.doit()))
 
     def symbols(self) -> dict[str, Any]:
         return {**self._symbols, **self._bases}

@@ -16,6 +16,7 @@ from .expand import (
 )
 from .layers.base import Count, LayerCall, all_names, layer_error
 from .results import Group, Layer, Result, freeze, group, summation
+from .limits import MAX_UNROLLED
 from .sizes import Scope, Sizes, evaluate, infer_lengths
 from .values import shape_text, show, unlimited_digits
 
@@ -46,6 +47,7 @@ class _Counter:
         self.named: dict[str, tuple | None] = {}  # `as NAME`: the layer's weight matrix
         self.counted: dict[tuple, tuple] = {}  # (body, shape, locals) -> (nodes, output shape)
         self.named_bodies: dict[int, bool] = {}  # id(body) -> whether it holds `as NAME`
+        self.instances = 0  # instances of shape-changing repetitions written out
 
     def error(self, message: str, span: ast.Span) -> SymparamError:
         return SymparamError(message, span, self.source)
@@ -68,7 +70,8 @@ class _Counter:
             case ChainIR(items):
                 return self.chain(items, shape)
             case RepeatIR():
-                return [self.repeat(ir, shape)], shape
+                node = self.repeat(ir, shape)
+                return [node], node.output_shape
             case CallIR(_, body, span, source):
                 children, out = self.body(body, shape)
                 return [group(self.algebra, "call", source, span, shape, out, children)], out
@@ -175,15 +178,90 @@ class _Counter:
             )
         if getattr(count, "is_negative", None) is True:
             raise self.error(f"a repetition count must not be negative, got {count}", ir.count.span)
+        names_before = dict(self.named)
         nodes, body_shape = self.fold(ir.body, shape)
-        if not self.same_shape(body_shape, shape):
+        if self.same_shape(body_shape, shape):
+            return group(self.algebra, "repeat", ir.source, ir.span, shape, shape, nodes, times=count)
+        return self.reshaping_repeat(ir, shape, count, nodes, body_shape, names_before)
+
+    def reshaping_repeat(self, ir: RepeatIR, shape, count, first: list, first_shape,
+                         names_before: dict) -> Group:
+        """`stage * n` whose instances change the shape. The first may alone (dense(16)
+        * 3 after in(784)): it counts on its own, the other n − 1 on its output. Or each
+        may grow the shape by the same amount (DenseNet's layers): a Σ over the
+        instances. Any other change: written out, for a concrete n."""
+        if is_number(count) and count == 0:
             raise self.error(
-                f"a repeated chain must keep its input shape, but this one maps "
-                f"{shape_text(shape)} to {shape_text(body_shape)}; write its first "
-                f"layer out before the repetition",
-                ir.span,
+                f"this repeated chain changes the shape ({shape_text(shape)} to "
+                f"{shape_text(first_shape)}), so repeating it 0 times leaves no output shape",
+                ir.count.span,
             )
-        return group(self.algebra, "repeat", ir.source, ir.span, shape, shape, nodes, times=count)
+        rest, second_shape = self.again(ir.body, first_shape, names_before)
+        algebra = self.algebra
+        if self.same_shape(second_shape, first_shape):
+            others = group(algebra, "repeat", ir.source, ir.span, first_shape, first_shape, rest,
+                           times=count - 1)
+            return group(algebra, "repeat", ir.source, ir.span, shape, first_shape, [*first, others])
+        if is_number(count) and count == 1:
+            return group(algebra, "repeat", ir.source, ir.span, shape, first_shape, first)
+        growth = _growth(algebra, shape, first_shape, second_shape)
+        if growth is not None:
+            if not algebra.symbolic:
+                raise NeedsSymbols("the instances of a repetition")  # summed, at any count
+            summed = self.growing_repeat(ir, shape, count, growth, names_before)
+            if summed is not None:
+                return summed
+        if is_number(count):
+            return self.unrolled_repeat(ir, shape, count, [*first, *rest], second_shape, names_before)
+        raise self.error(
+            f"this repeated chain changes the shape differently each time: "
+            f"{shape_text(shape)} -> {shape_text(first_shape)} -> {shape_text(second_shape)}; "
+            "give the count a value (the instances are then written out)",
+            ir.span,
+        )
+
+    def again(self, body, shape, names_before: dict) -> tuple[list, tuple]:
+        """The body counted once more, as it was the first time: a name it gives (`as
+        NAME`) is its first instance's."""
+        self.instances += 1
+        if self.instances > MAX_UNROLLED:
+            raise SymparamError(
+                f"more than {MAX_UNROLLED:,} instances of repeated chains that change the shape "
+                "would be written out, symparam's limit; give the counts smaller values, or "
+                "let each instance grow the shape alike (then they are summed in closed form)"
+            )
+        after_first = self.named
+        self.named = dict(names_before)
+        try:
+            return self.fold(body, shape)
+        finally:
+            self.named = after_first
+
+    def unrolled_repeat(self, ir: RepeatIR, shape, count: int, nodes: list, out, names_before) -> Group:
+        for _ in range(int(count) - 2):
+            more, out = self.again(ir.body, out, names_before)
+            nodes.extend(more)
+        return group(self.algebra, "repeat", ir.source, ir.span, shape, out, nodes)
+
+    def growing_repeat(self, ir: RepeatIR, shape, count, growth: tuple, names_before) -> Group | None:
+        """Σ over the instances j = 0 … n − 1, instance j fed shape + j·growth; None
+        when instance j's output is not shape + (j + 1)·growth for every j."""
+        algebra = self.algebra
+        j = algebra.index_symbol(_free_index(self.model.network))
+        step_input = tuple(extent + j * step for extent, step in zip(shape, growth))
+        try:
+            nodes, step_output = self.again(ir.body, step_input, names_before)
+        except SymparamError:
+            return None  # a layer refuses the general instance: written out instead
+        expected = tuple(extent + (j + 1) * step for extent, step in zip(shape, growth))
+        if not self.same_shape(step_output, expected):
+            return None
+        step = nodes[0] if len(nodes) == 1 else group(
+            algebra, "call", ir.source, ir.span, step_input, step_output, nodes)
+        out = tuple(extent + count * step for extent, step in zip(shape, growth))
+        total = summation(algebra, ir.source, ir.span, shape, out, step, j, 0, count - 1,
+                          step_input, step_output, step.kind)
+        return group(algebra, "repeat", ir.source, ir.span, shape, out, [total])
 
     # -------------------------------------------------------------- Σ
 
@@ -232,6 +310,21 @@ class _Counter:
 
     def substitute(self, shape, symbol, value) -> tuple:
         return tuple(self.algebra.substitute(extent, symbol, value) for extent in shape)
+
+
+def _growth(algebra, shape, first, second) -> tuple | None:
+    """What each instance adds to each extent, when the first two add the same."""
+    if not len(shape) == len(first) == len(second):
+        return None
+    growth = tuple(b - a for a, b in zip(shape, first))
+    same = algebra.same_shape(tuple(b - a for a, b in zip(first, second)), growth)
+    return growth if same else None
+
+
+def _free_index(network: ast.Network) -> str:
+    """A name for a repetition's instance index that the text does not use."""
+    used = names_in(network)
+    return next(name for name in ("j", "k", "m", "n", "p", "q", "r", "s", "t") if name not in used)
 
 
 def _names_inside(ir, known: dict) -> bool:

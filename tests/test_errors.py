@@ -107,12 +107,17 @@ STRUCTURE = {
         1,
         25,
     ),
-    "repeat_changes_shape": ("in(784) -> dense(16) * 3", r"maps \(784\) to \(16\)", 1, 12),
-    "repeated_chain_changes_shape": (
-        "in(784) -> (dense(16) -> relu) * 2",
-        r"maps \(784\) to \(16\)",
+    "repeat_changing_shape_zero_times": (
+        "in(784) -> (dense(16) -> relu) * 0",
+        r"this repeated chain changes the shape \(\(784\) to \(16\)\), so repeating it 0 times leaves no output shape",
         1,
-        12,
+        34,
+    ),
+    "repeat_changing_shape_irregularly": (
+        "in(16, 16, 4) -> max_pool2d(2) * n",
+        r"changes the shape differently each time: \(16, 16, 4\) -> \(8, 8, 4\) -> \(4, 4, 4\); give the count a value",
+        1,
+        18,
     ),
     "repeat_negative_times": ("in(16) -> dense(16) * (1 - 2)", r"repetition count must be a whole number >= 0, got -1", 1, 24),
 }
