@@ -1,11 +1,12 @@
-"""Layers that only move values around: padding, upsampling, reshape. No parameters."""
+"""Layers that only move values around: padding, upsampling, reshape, slice. No parameters."""
 
 from __future__ import annotations
 
 from .. import ast
 from ..algebra import is_number
 from ..values import shape_text as format_shape
-from .base import Output, Padding, Param, Sizes, layer
+from ..values import show
+from .base import Index, Output, Padding, Param, Size, Sizes, layer
 from .spatial import product, split_channels
 
 SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
@@ -89,3 +90,16 @@ def reshape(call, shape):
 
 def _is_unknown(extent) -> bool:
     return is_number(extent) and extent == -1
+
+
+@layer("slice", aliases=("narrow",), params=(Index("start"), Size("stop")))
+def slice_layer(call, shape):
+    """Positions start … stop − 1 of the last axis (half-open, as Python's): a branch
+    that reads part of a projection, as Mamba's dt_proj reads x_proj's first dt_rank."""
+    start, stop = call["start"], call["stop"]
+    width = shape[-1]
+    if is_number(start) and is_number(stop) and start >= stop:
+        raise call.error(f"start={show(start)} must be below stop={show(stop)}")
+    if is_number(stop) and is_number(width) and stop > width:
+        raise call.error(f"stop={show(stop)} is past the {show(width)} features of its input")
+    return Output(tuple(shape[:-1]) + (stop - start,))
