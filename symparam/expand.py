@@ -14,13 +14,14 @@ from typing import Union
 
 from . import ast
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
+from .definitions import EITHER, LAYER, SIZE, TRAINABLE, parameter_kinds
 from .errors import SymparamError, did_you_mean
 from .limits import MAX_NESTING, MAX_UNROLLED, MAX_UNROLLED_SYMBOLIC
 from .layers.base import (
     layer_error, lookup, match_arguments, unknown_layer, written_word,
 )
 from .sizes import Scope, Sizes, evaluate
-from .syntax import name_ref, to_stage
+from .syntax import is_stage, name_ref, to_stage
 
 INPUT = "input"
 INDEX_NAMES = ("i", "j", "k", "m", "n", "p", "q", "r", "s", "t")
@@ -85,7 +86,6 @@ class FrozenIR(namedtuple("FrozenIR", "inner")):
 
 
 IR = Union[LayerIR, ChainIR, RepeatIR, CallIR, NamedIR, SumIR, FrozenIR]
-TRAINABLE = "trainable"  # a keyword every layer and definition call takes
 FROZEN = "frozen"
 
 
@@ -117,6 +117,11 @@ class _Expander:
         self.source = network.source
         self.scope = scope
         self.definitions = _definitions(network)
+        self.kinds: dict[str, dict[str, str]] = {}  # definition -> its parameters' kinds
+        self.prebuilt: dict[str, IR] = {}  # placeholder -> a layer argument, expanded
+        self.prebuilt_names: dict[str, str] = {}  # the argument as text -> its placeholder
+        for name, definition in self.definitions.items():
+            self.kinds[name] = parameter_kinds(definition, self.kinds, self.source)
         self.order = {name: position for position, name in enumerate(self.definitions)}
         self.active: list[str] = []  # definitions being expanded, to refuse recursion
         self.depth = 0  # stages being expanded, one inside the other
@@ -197,6 +202,8 @@ class _Expander:
         return name in self.definitions or lookup(name) is not None
 
     def call(self, node: ast.Call, source: str | None = None) -> IR:
+        if node.name in self.prebuilt:
+            return self.prebuilt[node.name]
         trainable = next((kw for kw in node.keywords if kw.name == TRAINABLE), None)
         if trainable is not None and not self.takes_trainable(node.name):
             rest = tuple(kw for kw in node.keywords if kw is not trainable)
@@ -263,28 +270,29 @@ class _Expander:
                 "a definition may use only those before it",
                 node.span,
             )
-        values = self.arguments(definition, node)
+        values, kinds = self.arguments(definition, node)
         key = (definition.name, tuple(ast.unparse(values[name]) for name in definition.params))
         if key not in self.bodies:
-            self.bodies[key] = self.body(definition, values)
+            self.bodies[key] = self.body(definition, values, kinds)
         body, height = self.bodies[key]
         self.check_depth(self.depth + height, node)
         self.deepest = max(self.deepest, self.depth + height)
         text = source or self.text(node.span) or ast.unparse_call(node)
         return CallIR(definition.name, body, node.span, text)
 
-    def body(self, definition: ast.Definition, values: dict) -> tuple:
+    def body(self, definition: ast.Definition, values: dict, kinds: dict) -> tuple:
         """A definition's body with these arguments, expanded; and how deep it goes."""
         self.active.append(definition.name)
         outer, self.deepest = self.deepest, self.depth
         try:
-            body = self.stage(substitute(definition.body, values))
+            body = self.stage(substitute(definition.body, values, kinds))
             return body, self.deepest - self.depth
         finally:
             self.active.pop()
             self.deepest = max(outer, self.deepest)
 
-    def arguments(self, definition: ast.Definition, node: ast.Call) -> dict:
+    def arguments(self, definition: ast.Definition, node: ast.Call) -> tuple[dict, dict]:
+        """The arguments by parameter, checked, and what each parameter stands for."""
         params = definition.params
         plural = "s" if len(params) != 1 else ""
         if len(node.args) > len(params):
@@ -311,15 +319,46 @@ class _Expander:
                 f" ({', '.join(params)}); missing {', '.join(missing)}",
                 node.span,
             )
-        for value in given.values():
+        kinds = {
+            name: (LAYER if self.is_layer_value(given[name]) else SIZE) if kind == EITHER else kind
+            for name, kind in self.kinds[definition.name].items()
+        }
+        for name, value in given.items():
             if ast.too_deep(value, MAX_NESTING) is not None:  # built up through definitions
                 raise self.error(
                     f"nested too deeply: this argument of '{definition.name}' is more than "
                     f"{MAX_NESTING} levels deep once the definitions' arguments are in place",
                     node.span,
                 )
-            self.check_size(value)
-        return given
+            if kinds[name] == LAYER:
+                given[name] = self.layer_argument(definition, name, value)
+            else:
+                self.check_size(value)
+        return given, kinds
+
+    def is_layer_value(self, value) -> bool:
+        """A layer or a chain, or a bare name of a layer kind or a definition (relu)."""
+        return is_stage(value) or (_bare_name(value) and self.is_layer(value.stem))
+
+    def layer_argument(self, definition: ast.Definition, name: str, value):
+        """An argument for a parameter that stands for a layer: a layer or a chain."""
+        if isinstance(value, (ast.Text, ast.Tuple)) or not (is_stage(value) or _bare_name(value)):
+            raise self.error(
+                f"'{name}' of '{definition.name}' stands for a layer: give a layer or a chain, "
+                f"such as relu or (dense(8) -> relu), not '{ast.unparse(value)}'",
+                getattr(value, "span", ast.NOWHERE),
+            )
+        stage = to_stage(value, self.source)
+        text = ast.unparse(stage)
+        if text not in self.prebuilt_names:
+            # Expanded here, where the call is written (a layer argument may call the
+            # very definition it is given to: level(8, level(16, relu))); the body gets
+            # a placeholder that stands for it, a name the grammar cannot write.
+            placeholder = f"#{len(self.prebuilt_names)}"
+            self.prebuilt[placeholder] = self.stage(stage)
+            self.prebuilt_names[text] = placeholder
+        span = getattr(value, "span", ast.NOWHERE)
+        return ast.Call(self.prebuilt_names[text], (), (), span, span)
 
     def check_size(self, value) -> None:
         """An argument must be a size; its value waits for the counting."""
@@ -449,19 +488,42 @@ def _is_input(node: ast.Call) -> bool:
     return kind is not None and kind.name == INPUT
 
 
-def substitute(node, values: dict):
+def substitute(node, values: dict, kinds: dict | None = None):
     """`node` with each plain name in `values` replaced by its value (a definition's
-    parameters by the arguments). A replacement keeps the place of the name it replaces,
-    so that messages point into the definition, as they would for a written number."""
+    parameters by the arguments). A size keeps the place of the name it replaces, so
+    that messages point into the definition, as they would for a written number; a
+    layer (`kinds[name]` is LAYER) keeps its own, where the call wrote it. The values
+    are not walked again: a name inside an argument is the caller's."""
     if not values:
         return node
+    kinds = kinds or {}
 
     def walk(item):
+        if isinstance(item, ast.Repeat) and _swapped(item, kinds):
+            # `n * f` was read as n repeated f times; f is the layer, n the count.
+            body, count = item.body, item.count
+            return ast.Repeat(values[count.stem], values[body.name]._replace(span=body.span), item.span)
         if isinstance(item, ast.Ref) and item.index is None and item.stem in values:
+            if kinds.get(item.stem) == LAYER:
+                return values[item.stem]
             return values[item.stem]._replace(span=item.span)
+        if isinstance(item, ast.Call) and kinds.get(item.name) == LAYER and not item.args:
+            return values[item.name]
         return ast.rebuild(item, walk)
 
     return walk(node)
+
+
+def _swapped(repeat: ast.Repeat, kinds: dict) -> bool:
+    body, count = repeat.body, repeat.count
+    return (
+        isinstance(body, ast.Call) and kinds.get(body.name) == SIZE and not body.args
+        and isinstance(count, ast.Ref) and count.index is None and kinds.get(count.stem) == LAYER
+    )
+
+
+def _bare_name(value) -> bool:
+    return isinstance(value, ast.Ref) and value.index is None
 
 
 def _same(a, b) -> bool:
