@@ -1,7 +1,9 @@
-"""The model files of issue 11 against PyTorch 2.13: ViT-B/16, ConvNeXt-T, EfficientNet-B0
-and a frozen ResNet-50 backbone, each built by hand as torchvision builds it (torchvision
-itself does not import beside the CPU torch), on the meta device. The expected counts
-come from torch and from the published figures; the trainable split from requires_grad.
+"""Model files against PyTorch 2.13: ViT-B/16, ConvNeXt-T, EfficientNet-B0, a frozen
+ResNet-50 backbone, DenseNet-121, VGG-16 and a U-Net, each built by hand as torchvision
+(or the reference implementation) builds it (torchvision itself does not import beside
+the CPU torch), on the meta device; and Mamba-130m from transformers. The expected
+counts come from torch and from the published figures; the trainable split from
+requires_grad.
 """
 
 from __future__ import annotations
@@ -181,6 +183,78 @@ def resnet50_frozen(classes=10):
     return nn.Sequential(backbone, nn.Linear(2048, classes))
 
 
+# ------------------------------------------------------------------ DenseNet-121
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 4 * growth, 1, bias=False),
+            nn.BatchNorm2d(4 * growth), nn.ReLU(), nn.Conv2d(4 * growth, growth, 3, padding=1, bias=False))
+
+    def forward(self, x):
+        return torch.cat([x, self.body(x)], 1)
+
+
+def densenet121(growth=32):
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    channels = 64
+    for block, n in enumerate((6, 12, 24, 16)):
+        for _ in range(n):
+            layers.append(DenseLayer(channels, growth))
+            channels += growth
+        if block < 3:
+            layers += [nn.BatchNorm2d(channels), nn.ReLU(), nn.Conv2d(channels, channels // 2, 1, bias=False),
+                       nn.AvgPool2d(2, 2)]
+            channels //= 2
+    return nn.Sequential(*layers, nn.BatchNorm2d(channels), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(channels, 1000))
+
+
+# ------------------------------------------------------------------ VGG-16 and a U-Net
+
+
+def vgg16():
+    layers, channels = [], 3
+    for width, convs in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+        for _ in range(convs):
+            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU()]
+            channels = width
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(),
+                         nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 1000))
+
+
+class DoubleConv(nn.Sequential):
+    def __init__(self, cin, cout):
+        super().__init__(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+                         nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class UNet(nn.Module):
+    """milesial/Pytorch-UNet's UNet(n_channels=3, n_classes=2, bilinear=False)."""
+
+    def __init__(self, channels=3, classes=2):
+        super().__init__()
+        widths = (64, 128, 256, 512, 1024)
+        self.inc = DoubleConv(channels, 64)
+        self.downs = nn.ModuleList(nn.Sequential(nn.MaxPool2d(2), DoubleConv(a, b))
+                                   for a, b in zip(widths, widths[1:]))
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(w, w // 2, 2, stride=2) for w in widths[:0:-1])
+        self.convs = nn.ModuleList(DoubleConv(w, w // 2) for w in widths[:0:-1])
+        self.outc = nn.Conv2d(64, classes, 1)
+
+    def forward(self, x):
+        skips = [self.inc(x)]
+        for down in self.downs:
+            skips.append(down(skips[-1]))
+        x = skips.pop()
+        for up, conv in zip(self.ups, self.convs):
+            x = conv(torch.cat([skips.pop(), up(x)], 1))
+        return self.outc(x)
+
+
 # ------------------------------------------------------------------ the checks
 
 MODELS = [
@@ -189,6 +263,8 @@ MODELS = [
     pytest.param("convnext_tiny", convnext_tiny, 28_589_128, None, id="convnext_tiny"),
     pytest.param("efficientnet_b0", efficientnet_b0, 5_288_548, None, id="efficientnet_b0"),
     pytest.param("resnet50_frozen", resnet50_frozen, 23_528_522, 20_490, id="resnet50_frozen"),
+    pytest.param("vgg16", vgg16, 138_357_544, None, id="vgg16"),
+    pytest.param("unet", UNet, 31_037_698, None, id="unet"),
 ]
 
 
@@ -203,7 +279,7 @@ def test_model_file_matches_pytorch(name, make, published, published_trainable):
     network = symparam.parse((EXAMPLES / f"{name}.sp").read_text(), convention="torch")
     assert network.value == published
     assert (network.trainable, network.non_trainable) == (trainable, frozen)
-    assert network.output_shape == output_shape(model, (3, 224, 224))
+    assert network.output_shape == output_shape(model, network.input_shape[-1:] + network.input_shape[:-1])
     assert sum(row.params for row in network.layers) == published
 
 
@@ -212,3 +288,32 @@ def test_frozen_resnet50_summary_shows_the_split_and_share():
     text = str(network.summary())
     assert "Trainable params: 20,490 (20.5K, 0.0871%)" in text
     assert "Non-trainable params: 23,508,032 (23.5M)" in text
+
+
+def test_densenet121_with_a_symbolic_growth_rate():
+    with torch.device("meta"):
+        model = densenet121()
+    assert sum(p.numel() for p in model.parameters()) == 7_978_856  # torchvision's densenet121
+    network = symparam.parse((EXAMPLES / "densenet121.sp").read_text(), convention="torch")
+    assert "Sum" not in str(network.total)  # each block of dense layers in closed form
+    for growth in (12, 24, 32):
+        with torch.device("meta"):
+            expected = sum(p.numel() for p in densenet121(growth).parameters())
+        assert network.evaluate(k=growth) == expected
+    concrete = network.subs(k=32)
+    assert concrete.output_shape == output_shape(model, (3, 224, 224))
+    # Keras' DenseNet121 also counts the batch norms' moving statistics: 8,062,504
+    keras = symparam.parse((EXAMPLES / "densenet121.sp").read_text(), k=32)
+    assert keras.value == 8_062_504
+
+
+def test_mamba_130m_matches_transformers():
+    transformers = pytest.importorskip("transformers", reason="pip install transformers to check Mamba")
+    config = transformers.MambaConfig(vocab_size=50280, hidden_size=768, num_hidden_layers=24,
+                                      state_size=16, expand=2, conv_kernel=4)
+    with torch.device("meta"):
+        model = transformers.MambaForCausalLM(config)
+    expected = sum(p.numel() for p in model.parameters())
+    assert expected == 129_135_360
+    network = symparam.parse((EXAMPLES / "mamba.sp").read_text(), convention="torch")
+    assert network.value == expected

@@ -177,6 +177,7 @@ def _depthwise(rank: int):
         spatial, channels = split_channels(call, shape, rank)
         multiplier, kernel = call["depth_multiplier"], call["kernel"]
         _check_torch_same(call)
+        _check_torch_causal(call)
         outputs = multiplier * product(kernel)
         count = Count(
             weights=channels * outputs,
@@ -231,10 +232,12 @@ for _rank in (1, 2, 3):
 
 for _rank in (1, 2):
     _d = SUFFIX[_rank]
+    # Causal, as a Keras Conv1D(groups=C, padding="causal") is: Mamba's convolution.
+    _words = ("valid", "same", "causal") if _rank == 1 else ("valid", "same")
     layer(
         f"depthwise_conv{_rank}d",
         aliases=(f"DepthwiseConv{_d}",),
-        params=(_kernel(_rank), DEPTH_MULTIPLIER, *_window_params(_rank), BIAS, ACTIVATION),
+        params=(_kernel(_rank), DEPTH_MULTIPLIER, *_window_params(_rank, _words), BIAS, ACTIVATION),
     )(_depthwise(_rank))
     layer(
         f"separable_conv{_rank}d",
