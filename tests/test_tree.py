@@ -880,13 +880,20 @@ def check_sum(node: Group) -> None:
     s = node.summation
     assert len(node.children) == 1 and s is not None
     (child,) = node.children
-    assert isinstance(s.upper, sympy.Symbol) and s.lower in (1, 2), s
-    for attribute in TOTALS:
-        total, step = sympy.sympify(getattr(node, attribute)), sympy.sympify(getattr(child, attribute))
-        for upper in range(int(s.lower) - 1, int(s.lower) + 3):
-            summed = total.subs(s.upper, upper).doit()
-            by_hand = sum((step.subs(s.index, k) for k in range(int(s.lower), upper + 1)), sympy.Integer(0))
-            assert sympy.expand(summed - by_hand) == 0, (node.source, attribute, upper, summed, by_hand)
+    assert s.lower in (0, 1, 2), s  # an ellipsis from its first or second layer; a repetition from 0
+    upper = sympy.sympify(s.upper)
+    # The upper end is a name (l), a count less one (n - 1), or a number: each checked at
+    # several values of the name, or at its own.
+    (name,) = upper.free_symbols or {None}
+    for value in range(int(s.lower) - 1, int(s.lower) + 3) if name is not None else (None,):
+        at = {} if name is None else {name: value - (upper - name)}  # upper is name + a number
+        last = int(upper.subs(at))
+        for attribute in TOTALS:
+            total, step = sympy.sympify(getattr(node, attribute)), sympy.sympify(getattr(child, attribute))
+            summed = total.subs(at).doit()
+            by_hand = sum((step.subs(at).subs(s.index, k) for k in range(int(s.lower), last + 1)),
+                          sympy.Integer(0))
+            assert sympy.expand(summed - by_hand) == 0, (node.source, attribute, last, summed, by_hand)
     # the step's count is the child's
     assert sympy.expand(sympy.sympify(s.step.params) - child.params) == 0
 
@@ -999,7 +1006,7 @@ def check_shapes(network, arch=None) -> None:
             assert len(current) <= len(node.output_shape), (node.source, current)
             for extent, merged in zip(reversed(current), reversed(node.output_shape)):
                 assert extent == 1 or _same_shape((extent,), (merged,), network, arch), (node.source, current)
-        if node.kind == "repeat":
+        if node.kind == "repeat" and node.times is not None:  # one that changes the shape has none
             assert _same_shape(node.input_shape, node.output_shape)
 
 
