@@ -120,8 +120,9 @@ class Definition(
     __slots__ = ()
 
 
-class Network(namedtuple("Network", "chain source definitions", defaults=((),))):
-    """A whole text: its chain, the text itself, and its `let` definitions."""
+class Network(namedtuple("Network", "chain source definitions others", defaults=((), ()))):
+    """A whole text: its chain, the text itself, its `let` definitions, and the `others`
+    chains after the first (an encoder–decoder has two), each from its own input."""
 
     __slots__ = ()
 
@@ -213,8 +214,8 @@ def children(node) -> tuple:
             return (inner,)
         case Definition(body=body):
             return (body,)
-        case Network(chain, _, definitions):
-            return (*definitions, chain)
+        case Network(chain, _, definitions, others):
+            return (*definitions, chain, *others)
     return ()
 
 

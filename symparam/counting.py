@@ -45,6 +45,7 @@ class _Counter:
         self.algebra = algebra
         self.convention = convention
         self.named: dict[str, tuple | None] = {}  # `as NAME`: the layer's weight matrix
+        self.outputs: dict[str, tuple] = {}  # `as NAME`: the stage's output shape
         self.counted: dict[tuple, tuple] = {}  # (body, shape, locals) -> (nodes, output shape)
         self.named_bodies: dict[int, bool] = {}  # id(body) -> whether it holds `as NAME`
         self.instances = 0  # instances of shape-changing repetitions written out
@@ -55,9 +56,18 @@ class _Counter:
     def run(self) -> Result:
         head = self.layer(self.model.input, ())
         children, shape = self.chain(self.model.body.items, head.output_shape)
+        nodes = [head, *children]
+        if self.model.more:  # several chains, each from its own input: a group each
+            first = self.model.network.chain
+            nodes = [group(self.algebra, "chain", first.span.text(self.source), first.span,
+                           head.output_shape, shape, nodes)]
+        for more_input, more_body, written in self.model.more:
+            more_head = self.layer(more_input, ())
+            more, shape = self.chain(more_body.items, more_head.output_shape)
+            nodes.append(group(self.algebra, "chain", written.span.text(self.source), written.span,
+                               more_head.output_shape, shape, [more_head, *more]))
         span = ast.Span(1, 1, 0, len(self.source))
-        tree = group(self.algebra, "network", self.source, span, head.output_shape, shape,
-                     [head, *children])
+        tree = group(self.algebra, "network", self.source, span, head.output_shape, shape, nodes)
         symbols = self.algebra.symbols() if self.algebra.symbolic else {}
         return Result(tree, self.algebra.symbolic, symbols, self.scope.sizes)
 
@@ -116,6 +126,10 @@ class _Counter:
                 outs.append(out)
             varargs = ir.kind.varargs
             branches[param] = tuple(outs) if varargs and varargs.name == param else outs[0]
+        for param in ir.kind.contexts:  # context=memory: the shape `memory` gave
+            written = next((kw for kw in ir.call.keywords if kw.name in (param.name, *param.aliases)), None)
+            if written is not None:
+                branches[param.name] = self.context(ir.call, written)
         call = LayerCall(ir.kind, ir.call, self.algebra, self.scope, self.convention, branches)
         out = ir.kind.apply(call, shape)
         if out.count.tie is not None:
@@ -131,6 +145,7 @@ class _Counter:
         if ir.name in self.named:
             raise self.error(f"the name '{ir.name}' is given to two layers", ir.name_span)
         nodes, out = self.fold(ir.inner, shape)
+        self.outputs[ir.name] = out
         matrices = [
             node.count.matrix
             for top in nodes
@@ -166,6 +181,33 @@ class _Counter:
 
     def same_shape(self, a, b) -> bool:
         return self.algebra.same_shape(a, b)
+
+    def context(self, node: ast.Call, keyword: ast.Keyword) -> tuple:
+        """The output shape of the stage a context= names; it must come before."""
+        value = keyword.value
+        span = getattr(value, "span", None) or keyword.span
+        if not (isinstance(value, ast.Ref) and value.index is None):
+            raise layer_error(node, self.source, f"{keyword.name} must be a name given with 'as'", span)
+        name = value.stem
+        if name in self.outputs:
+            return self.outputs[name]
+        later = next((named for named in _nodes(self.model.network)
+                      if isinstance(named, ast.Named) and named.name == name), None)
+        if later is not None:
+            where = f"{later.name_span.line}:{later.name_span.column}"
+            raise layer_error(
+                node, self.source,
+                f"'{name}' is named at {where}, which this layer does not come after; a "
+                "context must be a stage counted before it (an earlier chain, or earlier in "
+                "this one)",
+                span,
+            )
+        known = list(self.outputs)
+        hint = did_you_mean(name, known) or (
+            f" (named stages: {', '.join(known)})" if known else
+            "; name a stage first with 'as', e.g. ... -> layer_norm as memory;"
+        )
+        raise layer_error(node, self.source, f"no stage is named '{name}'" + hint, span)
 
     # -------------------------------------------------------------- repetition
 
@@ -230,12 +272,12 @@ class _Counter:
                 "would be written out, symparam's limit; give the counts smaller values, or "
                 "let each instance grow the shape alike (then they are summed in closed form)"
             )
-        after_first = self.named
+        after_first, outputs = self.named, dict(self.outputs)
         self.named = dict(names_before)
         try:
             return self.fold(body, shape)
         finally:
-            self.named = after_first
+            self.named, self.outputs = after_first, outputs
 
     def unrolled_repeat(self, ir: RepeatIR, shape, count: int, nodes: list, out, names_before) -> Group:
         for _ in range(int(count) - 2):
@@ -300,16 +342,23 @@ class _Counter:
 
     def aside(self, ir, name: str, index, shape):
         """The layer at `index`, counted apart: names it gives are not kept."""
-        saved = dict(self.named)
+        saved, outputs = dict(self.named), dict(self.outputs)
         self.scope.locals[name] = index
         try:
             return self.fold(ir, shape)
         finally:
             del self.scope.locals[name]
-            self.named = saved
+            self.named, self.outputs = saved, outputs
 
     def substitute(self, shape, symbol, value) -> tuple:
         return tuple(self.algebra.substitute(extent, symbol, value) for extent in shape)
+
+
+def _nodes(node):
+    """Every node of a syntax tree (walked only for an error's message)."""
+    yield node
+    for child in ast.children(node):
+        yield from _nodes(child)
 
 
 def _growth(algebra, shape, first, second) -> tuple | None:

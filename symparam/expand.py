@@ -89,8 +89,9 @@ IR = Union[LayerIR, ChainIR, RepeatIR, CallIR, NamedIR, SumIR, FrozenIR]
 FROZEN = "frozen"
 
 
-class Model(namedtuple("Model", "input body network")):
-    """The input layer, the chain after it, and the syntax tree they come from."""
+class Model(namedtuple("Model", "input body network more", defaults=((),))):
+    """The input layer, the chain after it, and the syntax tree they come from; `more`
+    holds the (input, chain) of each chain after the first, with its ast.Chain."""
 
     __slots__ = ()
 
@@ -140,7 +141,13 @@ class _Expander:
         return span.text(self.source)
 
     def model(self) -> Model:
-        first, *rest = self.network.chain.stages
+        head, body = self.chain_ir(self.network.chain)
+        more = tuple((*self.chain_ir(chain), chain) for chain in self.network.others)
+        return Model(head, body, self.network, more)
+
+    def chain_ir(self, chain: ast.Chain) -> tuple:
+        """A chain from its input: (the input's LayerIR, the ChainIR after it)."""
+        first, *rest = chain.stages
         if isinstance(first, ast.Ellipsis) and _is_input(first.first):
             raise self.error(
                 "an ellipsis stands between two layers of one kind, and in(...) is not one",
@@ -152,7 +159,7 @@ class _Expander:
                 getattr(first, "span", ast.NOWHERE),
             )
         head = LayerIR(first, lookup(first.name), self.text(first.span))
-        return Model(head, ChainIR(tuple(self.stage(stage) for stage in rest)), self.network)
+        return head, ChainIR(tuple(self.stage(stage) for stage in rest))
 
     def stage(self, stage) -> IR:
         # The syntax tree is at most MAX_NESTING deep, but a definition's body is another

@@ -241,6 +241,8 @@ def _flatten(children, path: tuple, out: list) -> None:
                                        node.output_shape, node.count, path))
         elif node.summation is not None:
             out.append(_sum_row(node, path))
+        elif node.kind == "chain":  # another chain, from its own input
+            _flatten(node.children, path, out)
         elif node.kind in ("repeat", "call"):
             _flatten(node.children, path + (Enclosing(node.kind, node.source, node.span, node.times),), out)
         else:  # a layer holding chains: its own row only when it has parameters of its own
@@ -300,7 +302,11 @@ class Result:
 
     @property
     def input(self) -> Layer:
-        return self.tree.children[0]
+        """The first input (of the first chain, when there are several)."""
+        node = self.tree.children[0]
+        while isinstance(node, Group):
+            node = node.children[0]
+        return node
 
     # The totals and shapes are the root's.
     input_shape = property(lambda self: self.tree.input_shape)

@@ -77,6 +77,11 @@ def _children_rows(children, level: int, depth: int, repeats: tuple) -> list[Sum
                 rows.append(_layer_row(node, node.count, level, repeats))
         elif node.summation is not None:
             rows.append(_sum_row(node, level, repeats))
+        elif node.kind == "chain":  # another chain, from its own input: headed by it
+            header = _folded_row(node, level, repeats, header=True)
+            input_source = node.children[0].source
+            rows.append(replace(header, label=one_line(input_source), source=input_source))
+            rows.extend(_children_rows(node.children, level, depth, repeats))
         else:
             if node.own.params != 0:  # moe's router: a row of its own, beside its experts
                 rows.append(_layer_row(node, node.own, level, repeats))

@@ -53,8 +53,8 @@ def parse_network(text: str) -> ast.Network:
             ast.Span(1, 1, 0, 1),
             text,
         )
-    chain, definitions = _parse(text, "start")
-    return ast.Network(chain=chain, source=text, definitions=definitions)
+    (chain, *others), definitions = _parse(text, "start")
+    return ast.Network(chain=chain, source=text, definitions=definitions, others=tuple(others))
 
 
 def parse_binding(text: str) -> ast.Binding:
@@ -94,10 +94,10 @@ def _parse(text: str, start: str):
 
 
 def _check_nesting(result) -> None:
-    """The parse's result, (chain, definitions) or (name, values), at most MAX_NESTING
+    """The parse's result, (chains, definitions) or (name, values), at most MAX_NESTING
     deep: every later pass may recurse once per level."""
     first, rest = result
-    for root in (first, *rest):
+    for root in (*first, *rest) if type(first) is tuple else (first, *rest):
         deep = ast.too_deep(root, MAX_NESTING)
         if deep is not None:
             raise _nested_too_deeply(_value_span(deep))
@@ -110,7 +110,7 @@ def _syntax_error(error: UnexpectedInput, text: str, start: str) -> SymparamErro
     if isinstance(error, UnexpectedCharacters):
         char = text[error.pos_in_stream]
         span = ast.Span(error.line, error.column, error.pos_in_stream, error.pos_in_stream + 1)
-        allowed = _accepted_at(text, error.pos_in_stream, start) or error.allowed
+        allowed = _accepted_at(text, error.pos_in_stream, start) or set(error.allowed)
         return SymparamError(f"unexpected character {char!r}; expected {_expected(allowed)}", span, text)
     assert isinstance(error, UnexpectedToken)
     token = error.token
@@ -121,8 +121,11 @@ def _syntax_error(error: UnexpectedInput, text: str, start: str) -> SymparamErro
         span = ast.Span(token.line, token.column, token.start_pos, token.end_pos)
         found = repr(str(token))
     expected = _acceptable(error)
-    if "SEMICOLON" in expected and token.type in ("NAME", "LET"):
-        return SymparamError(f"missing ';' at the end of the definition, before {found}", span, text)
+    if "SEMICOLON" in expected and _in_definition(error.interactive_parser):
+        if token.type in ("NAME", "LET"):
+            return SymparamError(f"missing ';' at the end of the definition, before {found}", span, text)
+    else:
+        expected.discard("SEMICOLON")  # another chain may follow; rarely what was meant
     if "ARROW" in expected and token.type in ("NAME", "LPAR"):
         return SymparamError(f"missing '->' before {found}", span, text)
     return SymparamError(f"unexpected {found}; expected {_expected(expected)}", span, text)
@@ -135,9 +138,21 @@ def _accepted_at(text: str, offset: int, start: str) -> set[str]:
     try:
         interactive = parser().parse_interactive(text[:offset], start=start)
         interactive.exhaust_lexer()
-        return set(interactive.accepts())
+        accepts = set(interactive.accepts())
+        if not _in_definition(interactive):
+            accepts.discard("SEMICOLON")  # another chain may follow; rarely what was meant
+        return accepts
     except Exception:  # the exact list is a nicety: the lexer's own list will do
         return set()
+
+
+def _in_definition(interactive) -> bool:
+    """Whether the parser stands inside a `let` definition (its LET is on the stack)."""
+    try:
+        stack = interactive.parser_state.value_stack
+    except AttributeError:
+        return True  # as before there were several chains: ';' ends a definition
+    return any(isinstance(value, Token) and value.type == "LET" for value in stack)
 
 
 def _acceptable(error: UnexpectedToken) -> set[str]:
@@ -419,10 +434,17 @@ class AstBuilder(Transformer):
 
     @_deferred
     def start(self, children):
-        *definitions, body = children
-        stage = _as_stage(body, _SOURCE.get().text)
-        chain = stage if isinstance(stage, ast.Chain) else ast.Chain((stage,), stage.span)
-        return chain, tuple(definitions)
+        if _SOURCE.get().errors:  # a part failed to build: its error is told, not this
+            return (), ()
+        definitions = tuple(child for child in children if isinstance(child, ast.Definition))
+        bodies = [child for child in children
+                  if child is not None and not isinstance(child, (ast.Definition, Token))]
+        source = _SOURCE.get().text
+        chains = []
+        for body in bodies:
+            stage = _as_stage(body, source)
+            chains.append(stage if isinstance(stage, ast.Chain) else ast.Chain((stage,), stage.span))
+        return tuple(chains), definitions
 
     def binding(self, children):
         target, *values = children

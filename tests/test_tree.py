@@ -960,10 +960,17 @@ def _sum_input(node: Group):
 
 def check_shapes(network, arch=None) -> None:
     root = network.tree
-    assert root.kind == "network" and isinstance(root.children[0], Layer)
-    head = root.children[0]
-    assert head.kind == "input" and head.input_shape == ()
-    assert _same_shape(head.output_shape, root.input_shape)
+    assert root.kind == "network"
+    # Several chains are a group each, from its own input; one chain is the root's.
+    several = isinstance(root.children[0], Group) and root.children[0].kind == "chain"
+    chains = root.children if several else (root,)
+    assert all(chain.kind == "chain" for chain in chains) if several else True
+    for chain in chains:
+        head = chain.children[0]
+        assert isinstance(head, Layer) and head.kind == "input" and head.input_shape == ()
+        assert _same_shape(head.output_shape, chain.input_shape)
+    assert _same_shape(chains[0].input_shape, root.input_shape)
+    assert _same_shape(chains[-1].output_shape, root.output_shape)
     assert _same_shape(root.input_shape, network.input_shape)
     assert _same_shape(root.output_shape, network.output_shape)
     for node, depth in root.walk():
@@ -981,8 +988,10 @@ def check_shapes(network, arch=None) -> None:
             assert _same_shape(node.output_shape, at_upper)
             assert _same_shape(node.input_shape, _sum_input(node))  # its first summed layer's
             continue
-        if node.kind == "network":
-            current, children = head.output_shape, children[1:]
+        if node.kind == "network" and several:
+            continue  # its chains are checked one by one
+        if node.kind in ("network", "chain"):
+            current, children = children[0].output_shape, children[1:]
         else:
             current = node.input_shape
         branches = node.kind in ("residual", "parallel")
@@ -998,7 +1007,7 @@ def check_shapes(network, arch=None) -> None:
                     f"but the stage before gives {current}"
                 )
             current = child.output_shape
-        if node.kind in ("network", "repeat", "call", "moe", "residual"):
+        if node.kind in ("network", "chain", "repeat", "call", "moe", "residual"):
             assert _same_shape(current, node.output_shape, network, arch), (node.source, current)
         if node.kind == "parallel" and _keyword(node.source, "merge") not in (None, "concat"):
             # an element-wise merge broadcasts: the last branch's output, aligned from the

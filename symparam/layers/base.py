@@ -282,6 +282,14 @@ class Projections(Param):
         return tuple(names)
 
 
+class Context(Param):
+    """The output of a stage named elsewhere with `as NAME` (an encoder's memory, for
+    cross-attention): its value is that stage's output shape, found by the counting."""
+
+    def convert(self, value, call):
+        raise AssertionError("a context is looked up by the counting, not converted")
+
+
 class Word(Param):
     """A name, such as the layer a tie= refers to."""
 
@@ -349,8 +357,8 @@ def written_word(value) -> str | None:
 class LayerKind(
     namedtuple(
         "LayerKind",
-        "name params apply aliases doc varargs positional by_name chains",
-        defaults=((), "", None, (), None, ()),
+        "name params apply aliases doc varargs positional by_name chains contexts",
+        defaults=((), "", None, (), None, (), ()),
     )
 ):
     """A layer kind: its `name`, `params`, and `apply(call, shape) -> Output`; its
@@ -370,6 +378,7 @@ def _kind(name, params, apply, aliases, doc, varargs) -> LayerKind:
         positional=tuple(p for p in params if not p.keyword_only),
         by_name={key: p for p in params for key in (p.name, *p.aliases)},
         chains=chains,
+        contexts=tuple(p for p in params if isinstance(p, Context)),
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..algebra import is_number
 from ..values import shape_text as format_shape
 from .base import (
-    ByConvention, Choice, Count, Flag, Index, LORA, Output, Projections, Real, Size, Word, layer,
+    ByConvention, Choice, Context, Count, Flag, Index, LORA, Output, Projections, Real, Size, Word,
+    layer,
     lora_adapters, written,
 )
 
@@ -145,16 +146,23 @@ PROJECTIONS = ("q", "k", "v", "o")
         LORA,
         Projections("lora_targets", ("q", "v"), choices=PROJECTIONS, keyword_only=True,
                     aliases=("target_modules",)),
+        Context("context", None, keyword_only=True, aliases=("memory",)),
     ),
 )
 def attention(call, shape):
     """Self-attention over (T, D): query, key, value and output projections.
     Defaults as Keras MultiHeadAttention and PyTorch nn.MultiheadAttention: 4D² + 4D.
+    context=NAME makes it cross-attention: keys and values read the stage named NAME
+    (an encoder's output, (S, D')), whose width may differ from the queries'.
     bias=(q, k, v) puts biases on some projections only (Qwen2); qk_norm= norms queries
     and keys (Qwen3, OLMo-2); lora=r adapts the projections in lora_targets (PEFT)."""
     if len(shape) < 2:
         raise call.error(f"needs an input (time steps, features), got {format_shape(shape)}")
     model = shape[-1]
+    context = call["context"]
+    if context is not None and len(context) < 2:
+        raise call.error(f"needs a context (time steps, features), got {format_shape(context)}")
+    memory = context[-1] if context is not None else model  # what keys and values read
     heads, kv_heads = call["heads"], call["kv_heads"] or call["heads"]
     key_dim = call["key_dim"]
     if key_dim is None:
@@ -166,8 +174,8 @@ def attention(call, shape):
     call.check_divides(kv_heads, heads, f"kv_heads={kv_heads} does not divide heads={heads}")
     sizes = {  # each projection's (inputs, outputs)
         "q": (model, heads * key_dim),
-        "k": (model, kv_heads * key_dim),
-        "v": (model, kv_heads * value_dim),
+        "k": (memory, kv_heads * key_dim),
+        "v": (memory, kv_heads * value_dim),
         "o": (heads * value_dim, out),
     }
     weights = sum((inputs * outputs for inputs, outputs in sizes.values()), 0)
