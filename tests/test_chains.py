@@ -69,17 +69,37 @@ def test_the_summary_shows_each_chain_headed_by_its_input():
     assert sum(row.params for row in summary.rows if not row.header) == network.value
 
 
-def test_t5_small_matches_transformers():
+ENCODER_DECODERS = [
+    # (model file, transformers class and config keywords, published count)
+    ("t5_small", "T5ForConditionalGeneration", "T5Config",
+     dict(vocab_size=32128, d_model=512, d_kv=64, d_ff=2048, num_layers=6, num_heads=8), 60_506_624),
+    ("bart_base", "BartForConditionalGeneration", "BartConfig",
+     dict(vocab_size=50265, d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12,
+          decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072,
+          max_position_embeddings=1024), 139_420_416),
+    ("whisper_tiny", "WhisperForConditionalGeneration", "WhisperConfig",
+     dict(vocab_size=51865, num_mel_bins=80, d_model=384, encoder_layers=4, decoder_layers=4,
+          encoder_attention_heads=6, decoder_attention_heads=6, encoder_ffn_dim=1536,
+          decoder_ffn_dim=1536, max_source_positions=1500, max_target_positions=448), 37_760_640),
+]
+
+
+@pytest.mark.parametrize("name, model_class, config_class, config, published", ENCODER_DECODERS,
+                         ids=[e[0] for e in ENCODER_DECODERS])
+def test_encoder_decoders_match_transformers(name, model_class, config_class, config, published):
     torch = pytest.importorskip("torch", reason="pip install torch==2.13.0 to check against transformers")
-    transformers = pytest.importorskip("transformers", reason="pip install transformers to check T5")
-    config = transformers.T5Config(vocab_size=32128, d_model=512, d_kv=64, d_ff=2048, num_layers=6,
-                                   num_heads=8)
+    transformers = pytest.importorskip("transformers", reason="pip install transformers for these checks")
     with torch.device("meta"):
-        model = transformers.T5ForConditionalGeneration(config)
-    expected = sum(p.numel() for p in model.parameters())
-    assert expected == 60_506_624  # T5-small's published count
-    network = symparam.parse((EXAMPLES / "t5_small.sp").read_text(), convention="torch")
-    assert network.value == expected
+        model = getattr(transformers, model_class)(getattr(transformers, config_class)(**config))
+    parameters = list(model.parameters())
+    total = sum(p.numel() for p in parameters)
+    trainable = sum(p.numel() for p in parameters if p.requires_grad)
+    assert total == published
+    network = symparam.parse((EXAMPLES / f"{name}.sp").read_text(), convention="torch")
+    assert (network.value, network.trainable) == (total, trainable)
+    for convention in ("keras", "torch"):  # Whisper's fixed positions: not trained in either
+        split = symparam.parse((EXAMPLES / f"{name}.sp").read_text(), convention=convention)
+        assert split.non_trainable == total - trainable
 
 
 ERRORS = [
