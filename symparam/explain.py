@@ -43,9 +43,11 @@ class Explanation:
 
 def explain(network) -> Explanation:
     analysis = network.analysis
-    source = analysis.input.source
-    steps = [Step(source, f"the input: {_shape_words(analysis.input_shape)}. An input has no parameters.")]
-    steps += [Step(" ".join(row.source.split()), _explain_row(row)) for row in analysis.rows]
+    steps = []
+    for head, rows in analysis.by_chain():  # each chain after its own input
+        words = f"the input: {_shape_words(head.output_shape)}. An input has no parameters."
+        steps.append(Step(head.source, words))
+        steps += [Step(" ".join(row.source.split()), _explain_row(row)) for row in rows]
     return Explanation(tuple(steps), _conclusion(analysis), summarize(analysis, depth=10**6))
 
 

@@ -59,9 +59,10 @@ def _layer_json(row: LayerResult) -> dict:
 def breakdown(network) -> str:
     """One line per layer with its working, then the total as a sum of the rows."""
     analysis = network.analysis
-    lines = [("input", analysis.input.source, shape_text(analysis.input_shape), "")]
-    for row in analysis.rows:
-        lines.append(_row_line(row))
+    lines = []
+    for head, rows in analysis.by_chain():  # each chain after its own input
+        lines.append(("input", head.source, shape_text(head.output_shape), ""))
+        lines.extend(_row_line(row) for row in rows)
     width_source = max(len(line[1]) for line in lines)
     width_shape = max(len(line[2]) for line in lines)
     out = [

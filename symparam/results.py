@@ -300,6 +300,22 @@ class Result:
             self._rows = rows(self.tree)
         return self._rows
 
+    def by_chain(self) -> list[tuple[Layer, list[LayerResult]]]:
+        """The rows of each chain, after its input: [(input, rows)], one pair for a
+        network of one chain."""
+        tops = self.tree.children
+        if not (isinstance(tops[0], Group) and tops[0].kind == "chain"):
+            return [(self.input, list(self.rows))]
+        inputs = [chain.children[0] for chain in tops]
+        ends = [chain.span.end for chain in tops]
+        chains: list = [(head, []) for head in inputs]
+        for row in self.rows:
+            # where it stands in the text: its own place, or the call that leads to it
+            start = row.groups[0].span.start if row.groups else row.span.start
+            index = next((k for k, end in enumerate(ends) if start < end), len(ends) - 1)
+            chains[index][1].append(row)
+        return chains
+
     @property
     def input(self) -> Layer:
         """The first input (of the first chain, when there are several)."""

@@ -124,3 +124,15 @@ ERRORS = [
 def test_errors(text, message, at):
     where = len(text) - 1 if at == "m\n" else text.index(at)
     assert_error(text, message, 1, where + 1)
+
+
+def test_explain_and_the_breakdown_put_each_chain_after_its_input():
+    text = ("let cross(H) = residual(attention(H, context=memory));\n"
+            "in(S, 8) -> layer_norm as memory; in(T, 8) -> cross(2) -> dense(3)")
+    network = symparam.parse(text)
+    steps = [step.layer for step in network.explain().steps]
+    assert steps == ["in(S, 8)", "layer_norm", "in(T, 8)", "attention(H, context=memory)", "dense(3)"]
+    from symparam import render
+
+    lines = [line.split()[0] for line in render.breakdown(network).splitlines()]
+    assert lines[:5] == ["in(S,", "layer_norm", "in(T,", "cross(2)", "dense(3)"]

@@ -567,7 +567,7 @@ def realistic(draw):
         stages.append(call)
         rank = after
     prelude = ""
-    extra = draw(st.sampled_from(["none"] * 4 + ["ellipsis", "definition", "tied"]))
+    extra = draw(st.sampled_from(["none"] * 4 + ["ellipsis", "definition", "tied", "decoder"]))
     if extra == "ellipsis":
         stages.append(f"dense(h1) -> ... -> dense(hl) -> dense({width})")
     elif extra == "definition":
@@ -576,6 +576,8 @@ def realistic(draw):
     elif extra == "tied":
         head = "in(T)"
         stages = [f"embedding(V, {width}) as wte", *stages, "dense(V, tie=wte)"]
+    elif extra == "decoder":  # a second chain whose attention reads the first's output
+        stages.append(f"layer_norm as memory;\nin(T, {width}) -> attention(H, context=memory)")
     return prelude + head + " -> " + draw(joined(stages)) if stages else head
 
 
