@@ -14,13 +14,20 @@ from typing import Union
 from .values import show
 
 
-class Span(namedtuple("Span", "line column start end")):
-    """Where a node stands in the source: 1-based line and column, 0-based offsets."""
+class Origin(namedtuple("Origin", "name text")):
+    """A text other than the one being counted: a file brought in by `use`."""
+
+    __slots__ = ()
+
+
+class Span(namedtuple("Span", "line column start end origin", defaults=(None,))):
+    """Where a node stands in the source: 1-based line and column, 0-based offsets;
+    `origin` is None in the text being counted, or the Origin of a file it uses."""
 
     __slots__ = ()
 
     def text(self, source: str) -> str:
-        return source[self.start : self.end]
+        return (source if self.origin is None else self.origin.text)[self.start : self.end]
 
 
 NOWHERE = Span(0, 0, 0, 0)
@@ -120,11 +127,28 @@ class Definition(
     __slots__ = ()
 
 
-class Network(namedtuple("Network", "chain source definitions others", defaults=((), ()))):
-    """A whole text: its chain, the text itself, its `let` definitions, and the `others`
-    chains after the first (an encoder–decoder has two), each from its own input."""
+class Network(namedtuple("Network", "chain source definitions others uses", defaults=((), (), ()))):
+    """A whole text: its chain, the text itself, its `let` definitions, the `others`
+    chains after the first (an encoder–decoder has two), each from its own input, and
+    the files it `uses`."""
 
     __slots__ = ()
+
+
+class Use(namedtuple("Use", "path span")):
+    """`use "blocks.sp";`: the definitions of another file, by its path as written."""
+
+    __slots__ = ()
+
+
+def located(node, origin: Origin):
+    """The node with every span in it marked as coming from `origin`."""
+    if isinstance(node, Span):
+        return node._replace(origin=origin)
+    if isinstance(node, tuple):
+        items = [located(item, origin) for item in node]
+        return type(node)(*items) if hasattr(node, "_fields") else tuple(items)
+    return node
 
 
 class Binding(namedtuple("Binding", "target values source")):

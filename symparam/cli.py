@@ -25,7 +25,8 @@ class UserError(click.ClickException):
     exit_code = 2
 
     def __init__(self, error: SymparamError, origin: str | None = None):
-        prefix = f"{origin}:" if origin and error.span else ""
+        # A position in a file it uses names that file itself.
+        prefix = f"{origin}:" if origin and error.span and error.span.origin is None else ""
         super().__init__(f"{prefix}{error}")
 
     def show(self, file=None) -> None:
@@ -148,11 +149,22 @@ def network_command(function):
         for setting in settings:
             sizes = sizes.merged(setting)
         try:
-            function(Network.count(parse_network(text), sizes, convention), **options)
+            function(Network.count(_syntax(text, origin), sizes, convention), **options)
         except SymparamError as error:
             raise UserError(error, origin) from None
 
     return command
+
+
+def _syntax(text: str, origin: str | None):
+    """The parsed text, with the definitions of the files it uses (read relative to
+    its own file; to the current folder for an expression or standard input)."""
+    syntax = parse_network(text)
+    if syntax.uses:
+        from .files import resolve
+
+        syntax = resolve(syntax, origin if origin and origin != "<stdin>" else None)
+    return syntax
 
 
 def _latex_output(body: str, standalone: bool) -> str:

@@ -33,6 +33,10 @@ class SymparamError(ValueError):
         return SymparamError(self.message, self.span, self.source or source)
 
     def render(self) -> str:
+        if self.span is not None and self.span.origin is not None:  # in a file it uses
+            origin = self.span.origin
+            where = f"{origin.name}:{self.span.line}:{self.span.column}"
+            return f"{where}: {self.message}\n{caret(origin.text, self.span)}"
         if self.span is None or self.source is None:
             return self.message
         return f"{self.span.line}:{self.span.column}: {self.message}\n{caret(self.source, self.span)}"

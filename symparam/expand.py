@@ -477,8 +477,12 @@ def _definitions(network: ast.Network) -> dict[str, ast.Definition]:
     definitions: dict[str, ast.Definition] = {}
     for definition in network.definitions:
         if definition.name in definitions:
+            first = definitions[definition.name].name_span
+            where = f"{first.origin.name}:" if first.origin is not None else ""
             raise SymparamError(
-                f"'{definition.name}' is defined twice", definition.name_span, network.source
+                f"'{definition.name}' is defined twice (first at {where}{first.line}:{first.column})",
+                definition.name_span,
+                network.source,
             )
         if lookup(definition.name) is not None:
             raise SymparamError(

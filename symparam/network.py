@@ -194,18 +194,26 @@ def _sympy(value):
     return value
 
 
-def parse(text: str, *, convention: str = "keras", **sizes) -> Network:
+def parse(text: str, *, convention: str = "keras", path=None, **sizes) -> Network:
     """Parse and count an architecture expression, e.g.
 
     >>> parse("in(784) -> dense(16) -> dense(16) -> dense(10)").value
     13002
+
+    `path` is the file the text comes from: its `use "..."` statements are read
+    relative to it (without one, relative to the current folder).
     """
     if convention not in CONVENTIONS:  # before parsing: a wrong convention is the first mistake
         raise SymparamError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
-    return Network.count(parse_network(text), sizes_from_keywords(sizes), convention)
+    syntax = parse_network(text)
+    if syntax.uses:
+        from .files import resolve
+
+        syntax = resolve(syntax, path)
+    return Network.count(syntax, sizes_from_keywords(sizes), convention)
 
 
-def count(text: str, *, convention: str = "keras", **sizes):
+def count(text: str, *, convention: str = "keras", path=None, **sizes):
     """The number of parameters: an exact int when every size is known, else SymPy."""
-    network = parse(text, convention=convention, **sizes)
+    network = parse(text, convention=convention, path=path, **sizes)
     return network.value if network.value is not None else network.total

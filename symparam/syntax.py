@@ -30,6 +30,7 @@ TERMINAL_WORDS = {
     "_EQUAL": "'='",
     "SEMICOLON": "';' (a definition ends with ';')",
     "LET": "'let'",
+    "USE": "'use'",
     "_AS": "'as'",
     "$END": "the end of the expression",
 }
@@ -53,8 +54,20 @@ def parse_network(text: str) -> ast.Network:
             ast.Span(1, 1, 0, 1),
             text,
         )
-    (chain, *others), definitions = _parse(text, "start")
-    return ast.Network(chain=chain, source=text, definitions=definitions, others=tuple(others))
+    (chain, *others), definitions, uses = _parse(text, "start")
+    return ast.Network(chain=chain, source=text, definitions=definitions, others=tuple(others),
+                       uses=uses)
+
+
+def parse_library(text: str, origin: ast.Origin) -> tuple[tuple, tuple]:
+    """A file brought in by `use`: its own uses and its definitions, every position in
+    them marked as the file's."""
+    try:
+        _, definitions, uses = _parse(text, "library")
+    except SymparamError as error:
+        span = error.span and error.span._replace(origin=origin)
+        raise SymparamError(error.message, span, text) from None
+    return ast.located(uses, origin), ast.located(definitions, origin)
 
 
 def parse_binding(text: str) -> ast.Binding:
@@ -96,7 +109,7 @@ def _parse(text: str, start: str):
 def _check_nesting(result) -> None:
     """The parse's result, (chains, definitions) or (name, values), at most MAX_NESTING
     deep: every later pass may recurse once per level."""
-    first, rest = result
+    first, rest = result[:2]
     for root in (*first, *rest) if type(first) is tuple else (first, *rest):
         deep = ast.too_deep(root, MAX_NESTING)
         if deep is not None:
@@ -435,16 +448,25 @@ class AstBuilder(Transformer):
     @_deferred
     def start(self, children):
         if _SOURCE.get().errors:  # a part failed to build: its error is told, not this
-            return (), ()
+            return (), (), ()
         definitions = tuple(child for child in children if isinstance(child, ast.Definition))
+        uses = tuple(child for child in children if isinstance(child, ast.Use))
         bodies = [child for child in children
-                  if child is not None and not isinstance(child, (ast.Definition, Token))]
+                  if child is not None and not isinstance(child, (ast.Definition, ast.Use, Token))]
         source = _SOURCE.get().text
         chains = []
         for body in bodies:
             stage = _as_stage(body, source)
             chains.append(stage if isinstance(stage, ast.Chain) else ast.Chain((stage,), stage.span))
-        return tuple(chains), definitions
+        return tuple(chains), definitions, uses
+
+    def library(self, children):
+        definitions = tuple(child for child in children if isinstance(child, ast.Definition))
+        return (), definitions, tuple(child for child in children if isinstance(child, ast.Use))
+
+    def use(self, children):
+        keyword, path, end = children
+        return ast.Use(str(path)[1:-1], _cover(_span(keyword), _span(end)))
 
     def binding(self, children):
         target, *values = children

@@ -25,7 +25,7 @@ from lark.lexer import TerminalDef
 
 GRAMMAR_FILE = "symparam.lark"
 TABLES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parser_tables.py")
-OPTIONS = {"parser": "lalr", "lexer": "basic", "start": ["start", "binding"], "maybe_placeholders": False}
+OPTIONS = {"parser": "lalr", "lexer": "basic", "start": ["start", "binding", "library"], "maybe_placeholders": False}
 # Options given again when the tables are loaded: code, not data (Lark's own list).
 _AT_LOAD = {"transformer", "postlex", "lexer_callbacks", "use_bytes", "debug", "g_regex_flags",
             "regex", "propagate_positions", "tree_class", "_plugins"}

@@ -1,0 +1,71 @@
+"""`use "blocks.sp";`: the definitions of other files, brought into the text counted.
+
+A path is read relative to the file that says it (for an expression given on the
+command line, or through the API without a path, relative to the current folder). A
+used file holds only `use` statements and definitions; its definitions come before the
+text's own, in the order used, so the text may call them. A file used twice is read
+once; a file that uses itself, through others or not, is an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import ast
+from .errors import SymparamError
+from .limits import MAX_INPUT
+from .syntax import parse_library
+
+
+def resolve(network: ast.Network, path: str | Path | None = None) -> ast.Network:
+    """The network with the definitions of the files it uses put before its own."""
+    if not network.uses:
+        return network
+    origin = Path(path).resolve() if path is not None else None
+    folder = origin.parent if origin is not None else Path.cwd()
+    loader = _Loader(network.source)
+    loader.using = [origin] if origin is not None else []
+    for use in network.uses:
+        loader.load(use, folder)
+    return network._replace(definitions=(*loader.definitions, *network.definitions))
+
+
+class _Loader:
+    def __init__(self, source: str):
+        self.source = source  # the text counted: where its own `use` statements stand
+        self.definitions: list[ast.Definition] = []
+        self.read: set[Path] = set()
+        self.using: list[Path | None] = []  # the files being read, outermost first
+
+    def load(self, use: ast.Use, folder: Path) -> None:
+        path = (folder / use.path).resolve()
+        if path in self.using:
+            chain = " uses ".join(p.name for p in (*self.using[self.using.index(path):], path))
+            raise self.error(f"'{use.path}' is used in a cycle: {chain}", use)
+        if path in self.read:
+            return
+        text = self.text(path, use)
+        origin = ast.Origin(use.path, text)
+        uses, definitions = parse_library(text, origin)
+        self.using.append(path)
+        try:
+            for inner in uses:
+                self.load(inner, path.parent)
+        finally:
+            self.using.pop()
+        self.read.add(path)
+        self.definitions.extend(definitions)
+
+    def text(self, path: Path, use: ast.Use) -> str:
+        try:
+            with open(path, encoding="utf-8") as file:
+                text = file.read(MAX_INPUT + 1)
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+            raise self.error(f"cannot read '{use.path}' ({path}): {reason}", use) from None
+        if len(text) > MAX_INPUT:
+            raise self.error(f"'{use.path}' has more than {MAX_INPUT:,} characters, symparam's limit", use)
+        return text
+
+    def error(self, message: str, use: ast.Use) -> SymparamError:
+        return SymparamError(message, use.span, self.source)
