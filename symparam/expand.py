@@ -12,7 +12,7 @@ from functools import cached_property
 from collections import namedtuple
 from typing import Union
 
-from . import ast
+from . import ast, library
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .definitions import EITHER, LAYER, SIZE, TRAINABLE, parameter_kinds
 from .errors import SymparamError, did_you_mean
@@ -119,6 +119,7 @@ class _Expander:
         self.scope = scope
         self.definitions = _definitions(network)
         self.kinds: dict[str, dict[str, str]] = {}  # definition -> its parameters' kinds
+        self.library_loaded = False
         self.prebuilt: dict[str, IR] = {}  # placeholder -> a layer argument, expanded
         self.prebuilt_names: dict[str, str] = {}  # the argument as text -> its placeholder
         for name, definition in self.definitions.items():
@@ -206,7 +207,22 @@ class _Expander:
         return ast.Call(count.stem, (), (), count.span, count.span), name_ref(body.name, body.span)
 
     def is_layer(self, name: str) -> bool:
-        return name in self.definitions or lookup(name) is not None
+        return name in self.definitions or lookup(name) is not None or self.from_library(name)
+
+    def from_library(self, name: str) -> bool:
+        """Whether `name` is a block of the library; the first time, its blocks join the
+        text's definitions, before them (the text's own of the same name win)."""
+        blocks = library.definitions()
+        if name not in blocks:
+            return False
+        if not self.library_loaded:
+            self.library_loaded = True
+            for position, (block, definition) in enumerate(blocks.items()):
+                if block not in self.definitions:
+                    self.definitions[block] = definition
+                    self.order[block] = position - len(blocks)
+                    self.kinds[block] = parameter_kinds(definition, self.kinds, self.source)
+        return True
 
     def call(self, node: ast.Call, source: str | None = None) -> IR:
         if node.name in self.prebuilt:
@@ -219,8 +235,10 @@ class _Expander:
         if node.name in self.definitions:
             return self.invoke(self.definitions[node.name], node, source)
         kind = lookup(node.name)
+        if kind is None and self.from_library(node.name):
+            return self.invoke(self.definitions[node.name], node, source)
         if kind is None:
-            raise unknown_layer(node, self.source, self.definitions)
+            raise unknown_layer(node, self.source, [*self.definitions, *library.definitions()])
         if kind.name == INPUT:
             raise self.error("in(...) can only start a network", node.span)
         source = source or self.text(node.span)
