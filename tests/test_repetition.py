@@ -96,3 +96,23 @@ def test_a_name_inside_a_repetition_is_its_first_instance(text):
             symparam.parse(text)
         return
     assert symparam.parse(text + " -> dense(784, tie=h)").value == 784 * 16 + 16 + 2 * 272 + 784
+
+
+@pytest.mark.parametrize(
+    "text, written_out",
+    [
+        ("in(8) -> residual(dense(16) * 2 -> dense(8))", "in(8) -> residual(dense(16) -> dense(16) -> dense(8))"),
+        ("in(8) -> parallel(dense(16) * 2, dense(16), merge=concat)",
+         "in(8) -> parallel(dense(16) -> dense(16), dense(16), merge=concat)"),
+        ("let b(w) = dense(w) * 2;\nin(4) -> b(3) -> b(5)", "in(4) -> dense(3) -> dense(3) -> dense(5) -> dense(5)"),
+    ],
+    ids=["in-residual", "in-parallel", "in-a-definition"],
+)
+def test_inside_other_constructs(text, written_out):
+    assert symparam.parse(text).value == symparam.parse(written_out).value
+
+
+def test_with_the_ellipsis():
+    network = symparam.parse("let b(w) = dense(w) * 2;\nin(h0) -> b(h1) -> ... -> b(hl)")
+    assert network.subs(h=[4, 3, 5], l=2).value == symparam.parse(
+        "in(4) -> dense(3) -> dense(3) -> dense(5) -> dense(5)").value
