@@ -24,7 +24,7 @@ def resolve(network: ast.Network, path: str | Path | None = None) -> ast.Network
     origin = Path(path).resolve() if path is not None else None
     folder = origin.parent if origin is not None else Path.cwd()
     loader = _Loader(network.source)
-    loader.using = [origin] if origin is not None else []
+    loader.using = [(origin, None)] if origin is not None else []
     for use in network.uses:
         loader.load(use, folder)
     return network._replace(definitions=(*loader.definitions, *network.definitions))
@@ -35,19 +35,25 @@ class _Loader:
         self.source = source  # the text counted: where its own `use` statements stand
         self.definitions: list[ast.Definition] = []
         self.read: set[Path] = set()
-        self.using: list[Path | None] = []  # the files being read, outermost first
+        # The files being read, outermost first, each with the `use` that brought it in.
+        self.using: list[tuple[Path, ast.Use | None]] = []
 
     def load(self, use: ast.Use, folder: Path) -> None:
         path = (folder / use.path).resolve()
-        if path in self.using:
-            chain = " uses ".join(p.name for p in (*self.using[self.using.index(path):], path))
-            raise self.error(f"'{use.path}' is used in a cycle: {chain}", use)
+        paths = [used for used, _ in self.using]
+        if path in paths:
+            cycle = self.using[paths.index(path):]
+            targets = [used.name for used, _ in cycle[1:]] + [path.name]
+            statements = [statement for _, statement in cycle[1:]] + [use]
+            links = [f"{used.name} uses {target} (at {_place(statement)})"
+                     for (used, _), target, statement in zip(cycle, targets, statements)]
+            raise self.error(f"'{use.path}' is used in a cycle: {', and '.join(links)}", use)
         if path in self.read:
             return
         text = self.text(path, use)
         origin = ast.Origin(use.path, text)
         uses, definitions = parse_library(text, origin)
-        self.using.append(path)
+        self.using.append((path, use))
         try:
             for inner in uses:
                 self.load(inner, path.parent)
@@ -69,3 +75,10 @@ class _Loader:
 
     def error(self, message: str, use: ast.Use) -> SymparamError:
         return SymparamError(message, use.span, self.source)
+
+
+def _place(use: ast.Use) -> str:
+    """Where a `use` stands: file:line:column, or line:column in the text counted."""
+    span = use.span
+    where = f"{span.line}:{span.column}"
+    return f"{span.origin.name}:{where}" if span.origin is not None else where

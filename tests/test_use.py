@@ -70,7 +70,7 @@ def test_an_error_inside_a_used_file_names_that_file(files):
     [
         ({}, 'use "nothere.sp";\nin(3) -> dense(2)', r"1:1: cannot read 'nothere.sp' \(.*nothere.sp\): No such file"),
         ({"a.sp": 'use "b.sp";', "b.sp": 'use "a.sp";'}, 'use "a.sp";\nin(3) -> dense(2)',
-         r"b.sp:1:1: 'a.sp' is used in a cycle: a.sp uses b.sp uses a.sp"),
+         r"b.sp:1:1: 'a.sp' is used in a cycle: a.sp uses b.sp \(at a.sp:1:1\), and b.sp uses a.sp \(at b.sp:1:1\)"),
         ({"a.sp": "let f = dense(2);"}, 'use "a.sp";\nlet f = dense(3);\nin(3) -> f',
          r"2:5: 'f' is defined twice \(first at a.sp:1:5\)"),
         ({"a.sp": "in(3) -> dense(2)"}, 'use "a.sp";\nin(3) -> dense(2)', r"a.sp:1:1: unexpected 'in'"),
