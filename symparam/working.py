@@ -41,7 +41,7 @@ def _arithmetic(count: Count, show, times: str) -> str:
 
 def working(count: Count) -> str:
     """'2 inputs × 3 outputs = 6 weights, + 3 biases = 9 params', as the seeds write it."""
-    frozen, count = count.frozen is not None, count.thawed()
+    frozen, held, count = count.frozen is not None, count.frozen, count.thawed()
     parts = []
     weights = count.weights - count.adapters
     if count.factors:
@@ -64,7 +64,9 @@ def working(count: Count) -> str:
     if not parts:
         return "no parameters"
     working = ", ".join(parts) + f" = {text(count.params)} params"
-    if frozen:
+    if frozen and (held[1] != count.biases or held[0] != count.weights - count.adapters):
+        working += f"; the {text(held[0])} adapted weights not trained, as Keras' lora_rank has it"
+    elif frozen:
         trained = f", all but the {text(count.adapters)} adapter weights" if count.adapters != 0 else ""
         working += f"; frozen: not trained{trained}"
     return working

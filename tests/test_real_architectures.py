@@ -31,8 +31,8 @@ COUNTS = [
     ("in(50, 16) -> param(50, 16, trainable=false)", 800, 0, (50, 16)),  # Whisper's sinusoids
     ("in(7, 7, 96) -> scale", 96, 96, (7, 7, 96)),
     ("in(7, 7, 96) -> scale(init=1e-6)", 96, 96, (7, 7, 96)),
-    # dense with LoRA: 8·4 + 4, and 2·(8 + 4) adapter weights
-    ("in(8) -> dense(4, lora=2)", 36 + 24, 60, (4,)),
+    # dense with LoRA: 8·4 + 4, and 2·(8 + 4) adapter weights; Keras freezes the kernel
+    ("in(8) -> dense(4, lora=2)", 36 + 24, 28, (4,)),
     # attention 64 wide, 8 heads of 8: 4·64² weights; biases 64 per projection named
     ("in(10, 64) -> attention(8, bias=false)", 16_384, 16_384, (10, 64)),
     ("in(10, 64) -> attention(8, bias=(q, k, v))", 16_384 + 192, 16_576, (10, 64)),
@@ -49,12 +49,13 @@ COUNTS = [
     # over each whole projection: 8·8 for q, 2·8 for k
     ("in(10, 64) -> attention(8, kv_heads=2, bias=false, qk_norm=rms, qk_norm_scope=projection)",
      10_240 + 80, 10_320, (10, 64)),
-    # LoRA rank 4 on q and v (the default): 4·(64 + 64) each
-    ("in(10, 64) -> attention(8, bias=false, lora=4)", 16_384 + 1024, 17_408, (10, 64)),
-    # on k and o with 2 kv heads: k 4·(64 + 16), o 4·(64 + 64)
+    # LoRA rank 4 on q and v (the default): 4·(64 + 64) each; Keras freezes those two
+    # kernels (EinsumDense with lora_rank), 2·64·64
+    ("in(10, 64) -> attention(8, bias=false, lora=4)", 16_384 + 1024, 17_408 - 8192, (10, 64)),
+    # on k and o with 2 kv heads: k 4·(64 + 16), o 4·(64 + 64); kernels 64·16 and 64·64 frozen
     ("in(10, 64) -> attention(8, kv_heads=2, bias=false, lora=4, lora_targets=(k, o))",
-     10_240 + 320 + 512, 11_072, (10, 64)),
-    ("in(10, 64) -> attention(8, bias=false, lora=4, lora_targets=true)", 16_384 + 2048, 18_432, (10, 64)),
+     10_240 + 320 + 512, 11_072 - 5120, (10, 64)),
+    ("in(10, 64) -> attention(8, bias=false, lora=4, lora_targets=true)", 16_384 + 2048, 2048, (10, 64)),
     # a (T, 1) gate scales a (T, d) stream: dense(1) has 64 + 1
     ("in(10, 64) -> parallel(identity, dense(1) -> sigmoid, merge=multiply)", 65, 65, (10, 64)),
     ("in(10, 64) -> parallel(dense(1), identity, merge=add)", 65, 65, (10, 64)),
@@ -194,3 +195,18 @@ ERRORS = [
 def test_errors(text, message, at):
     where = text.index(at)
     assert_error(text, message, 1, where + 1)
+
+
+def test_keras_freezes_the_kernels_it_adapts_and_pytorch_leaves_it_to_the_model():
+    """Keras' Dense(4, lora_rank=2) on 8 inputs: 60 parameters, 28 trainable (the 24
+    adapter weights and the 4 biases), 32 not (the kernel), as Keras 3 itself reports.
+    PEFT freezes through the model (get_peft_model): in symparam, frozen(...)."""
+    keras, torch = (symparam.parse("in(8) -> dense(4, lora=2)", convention=c) for c in ("keras", "torch"))
+    assert (keras.value, keras.trainable, keras.non_trainable) == (60, 28, 32)
+    assert (torch.value, torch.trainable, torch.non_trainable) == (60, 60, 0)
+    for convention in ("keras", "torch"):
+        frozen = symparam.parse("in(8) -> frozen(dense(4, lora=2))", convention=convention)
+        assert (frozen.trainable, frozen.non_trainable) == (24, 36)
+    explained = keras.explain().steps[1].text
+    assert explained.endswith("; the 32 adapted weights not trained, as Keras' lora_rank has it. "
+                              "Its output has shape (4).")

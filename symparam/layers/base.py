@@ -72,13 +72,23 @@ class Count(
 
     def frozen_count(self) -> "Count":
         """This count with every parameter but the adapters non-trainable."""
-        if self.frozen is not None or self.weights + self.biases == self.adapters:
-            return self
         weights = self.weights - self.adapters
+        if weights == 0 and self.biases == 0:
+            return self
+        held_weights, held_biases = self.frozen or (0, 0)
         return self._replace(
             weights=self.adapters, biases=0,
             non_trainable=self.non_trainable + weights + self.biases,
-            frozen=(weights, self.biases),
+            frozen=(held_weights + weights, held_biases + self.biases),
+        )
+
+    def adapted_frozen(self, adapted) -> "Count":
+        """Keras' LoRA (lora_rank=r): the adapted kernels, `adapted` weights, are not
+        trained; the adapters and the biases are."""
+        held_weights, held_biases = self.frozen or (0, 0)
+        return self._replace(
+            weights=self.weights - adapted, non_trainable=self.non_trainable + adapted,
+            frozen=(held_weights + adapted, held_biases),
         )
 
     def thawed(self) -> "Count":
@@ -87,7 +97,7 @@ class Count(
             return self
         weights, biases = self.frozen
         return self._replace(
-            weights=weights + self.adapters, biases=biases,
+            weights=self.weights + weights, biases=self.biases + biases,
             non_trainable=self.non_trainable - weights - biases, frozen=None,
         )
 
@@ -330,6 +340,14 @@ def lora_adapters(call, matrices) -> tuple:
     total = sum((rank * (inputs + outputs) for inputs, outputs in matrices), 0)
     parts = " + ".join(f"{show(rank)} × ({show(i)} + {show(o)})" for i, o in matrices)
     return total, f"rank {show(rank)}: {parts}"
+
+
+def keras_lora(call, count: Count, matrices) -> Count:
+    """Keras freezes a kernel it adds LoRA to (Dense(lora_rank=r), EinsumDense); PyTorch
+    (PEFT) leaves that to the freezing of the model: frozen(...) or trainable=false."""
+    if call.convention != "keras" or count.adapters == 0:
+        return count
+    return count.adapted_frozen(sum((inputs * outputs for inputs, outputs in matrices), 0))
 
 
 def written(call, name: str):

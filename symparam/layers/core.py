@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .base import LORA, Choice, Count, Flag, Output, Rate, Real, Size, Word, layer, lora_adapters
+from .base import (
+    LORA, Choice, Count, Flag, Output, Rate, Real, Size, Word, keras_lora, layer, lora_adapters,
+)
 
 # Activations have no parameters; each is listed with its Keras and PyTorch class names.
 ACTIVATIONS = {
@@ -82,6 +84,8 @@ def dense(call, shape):
         adapters=adapters,
         adapter_note=adapter_note,
     )
+    if not tied:
+        count = keras_lora(call, count, [(inputs, units)])
     return Output(shape[:-1] + (units,), count)
 
 

@@ -6,7 +6,7 @@ from ..algebra import is_number
 from ..values import shape_text as format_shape
 from .base import (
     ByConvention, Choice, Context, Count, Flag, Index, LORA, Output, Projections, Real, Size, Word,
-    layer,
+    keras_lora, layer,
     lora_adapters, written,
 )
 
@@ -181,15 +181,14 @@ def attention(call, shape):
     weights = sum((inputs * outputs for inputs, outputs in sizes.values()), 0)
     biases = sum((sizes[name][1] for name in call["bias"]), 0)
     norm_weights, norm_biases = _qk_norm(call, heads, kv_heads, key_dim)
-    adapters, adapter_note = lora_adapters(call, [sizes[name] for name in _lora_targets(call)])
+    adapted = [sizes[name] for name in _lora_targets(call)]
+    adapters, adapter_note = lora_adapters(call, adapted)
     note = "query, key, value and output projections"
     if norm_weights != 0:
         note += f", and {'an RMS' if call['qk_norm'] == 'rms' else 'a layer'} norm on queries and keys"
-    return Output(
-        tuple(shape[:-1]) + (out,),
-        Count(weights=weights + norm_weights + adapters, biases=biases + norm_biases, note=note,
-              adapters=adapters, adapter_note=adapter_note),
-    )
+    count = Count(weights=weights + norm_weights + adapters, biases=biases + norm_biases, note=note,
+                  adapters=adapters, adapter_note=adapter_note)
+    return Output(tuple(shape[:-1]) + (out,), keras_lora(call, count, adapted))
 
 
 def _qk_norm(call, heads, kv_heads, key_dim):
