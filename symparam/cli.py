@@ -380,7 +380,7 @@ def _limit(budget: int | None, other: str | None, convention: str) -> int:
         raise click.UsageError("give the budget with --total N or --like EXPR (one of them)")
     if budget is not None:
         return budget
-    like = Network.count(parse_network(other), Sizes(), convention)
+    like = Network.count(_syntax(other, None), Sizes(), convention)
     if like.value is None:
         raise SymparamError(
             f"--like: the other network's count is not a number: {values.text(like.total)}"

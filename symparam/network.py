@@ -201,7 +201,8 @@ def parse(text: str, *, convention: str = "keras", path=None, **sizes) -> Networ
     13002
 
     `path` is the file the text comes from: its `use "..."` statements are read
-    relative to it (without one, relative to the current folder).
+    relative to it. Without a path, a text that uses files is refused: a text from
+    elsewhere cannot make symparam read files (and quote them in its messages).
     """
     if convention not in CONVENTIONS:  # before parsing: a wrong convention is the first mistake
         raise SymparamError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
@@ -209,6 +210,14 @@ def parse(text: str, *, convention: str = "keras", path=None, **sizes) -> Networ
     if syntax.uses:
         from .files import resolve
 
+        if path is None:
+            use = syntax.uses[0]
+            raise SymparamError(
+                f"'use \"{use.path}\"' reads a file: give the text's own path, "
+                "parse(text, path=...), to read it from there",
+                use.span,
+                text,
+            )
         syntax = resolve(syntax, path)
     return Network.count(syntax, sizes_from_keywords(sizes), convention)
 

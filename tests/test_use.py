@@ -49,6 +49,13 @@ def test_an_expression_reads_uses_relative_to_the_current_folder(files, monkeypa
     assert (result.exit_code, result.output) == (0, "144\n")
 
 
+def test_the_api_reads_files_only_when_given_the_texts_path(files, monkeypatch):
+    monkeypatch.chdir(files)
+    with pytest.raises(symparam.SymparamError, match=r"1:1: 'use \"lib/blocks.sp\"' reads a file: give the "
+                       r"text's own path, parse\(text, path=...\), to read it from there"):
+        symparam.parse('use "lib/blocks.sp"; in(8) -> stem(16)')
+
+
 def test_a_file_used_twice_is_read_once(files):
     text = 'use "lib/more.sp";\nuse "lib/blocks.sp";\nin(8) -> stem(16)'
     assert symparam.parse(text, path=files / "x.sp").value == 144
