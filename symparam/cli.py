@@ -10,13 +10,14 @@ import click
 
 from . import values
 from .bindings import sizes_from_texts
+from .dtypes import BYTES_PER_PARAM
 from .errors import SymparamError
 from .limits import MAX_INPUT
 from .network import CONVENTIONS, Network
 from .sizes import Sizes
 from .syntax import parse_network
 
-DTYPES = ("fp64", "fp32", "tf32", "fp16", "bf16", "int8")
+DTYPES = tuple(BYTES_PER_PARAM)
 
 
 class UserError(click.ClickException):
@@ -287,14 +288,15 @@ def _binary_size(size: int) -> str:
 @click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex: an align* block.")
 @click.option("--format", "fmt", type=click.Choice(("text", "latex", "json")), default="text", show_default=True)
 @click.option("--standalone", is_flag=True, help="With LaTeX: a whole document for pdflatex.")
-@click.option("--dtype", type=click.Choice(DTYPES), help="Also give the weights' size in bytes.")
+@click.option("--dtype", type=click.Choice(DTYPES),
+              help="The parameters' type, for their memory in the totals (fp32 unless given).")
 def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
     """A table of the layers, like Keras' model.summary(), with each one's formula."""
     from . import render
     from . import summary as table
-    from .derive import binary_size, weight_bytes
+    from .derive import weight_bytes
 
-    result = table.summarize(network, depth)
+    result = table.summarize(network, depth, dtype or "fp32")
     fmt = _maybe_latex(fmt, as_latex)
     size = weight_bytes(network.analysis.total, dtype) if dtype else None
     if fmt == "json":
@@ -306,9 +308,6 @@ def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
         click.echo(_latex_output(table.to_latex(result), standalone))
     else:
         click.echo(table.to_text(result))
-        if dtype:
-            readable = f" ({binary_size(size)})" if isinstance(size, int) else ""
-            click.echo(f"Weights in {dtype}: {values.text(size)} bytes{readable}")
 
 
 @main.command()

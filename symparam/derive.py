@@ -8,10 +8,10 @@ from typing import Any
 
 from fractions import Fraction
 
+from .dtypes import bytes_per_param
 from .errors import SymparamError
 from .values import number
 
-BYTES_PER_PARAM = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 BINARY_UNITS = (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
 
 
@@ -20,9 +20,7 @@ BINARY_UNITS = (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
 
 def weight_bytes(total, dtype: str):
     """The exact number of bytes the parameters take in `dtype` (int, or SymPy)."""
-    if dtype not in BYTES_PER_PARAM:
-        raise SymparamError(f"unknown dtype '{dtype}': one of {', '.join(BYTES_PER_PARAM)}")
-    return BYTES_PER_PARAM[dtype] * total
+    return bytes_per_param(dtype) * total
 
 
 def binary_size(size: int) -> str:

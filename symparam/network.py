@@ -129,11 +129,12 @@ class Network:
         return self.evaluate()
 
     # ---------------------------------------------------------------- derivations
-    def summary(self, depth: int = 0):
-        """A table like Keras' model.summary(): one row per layer (or folded group)."""
+    def summary(self, depth: int = 0, dtype: str = "fp32"):
+        """A table like Keras' model.summary(): one row per layer (or folded group), the
+        totals with their memory in `dtype`."""
         from .summary import summarize
 
-        return summarize(self, depth)
+        return summarize(self, depth, dtype)
 
     def explain(self):
         """The count derived in words, layer by layer."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from html import escape
+from fractions import Fraction
 from math import prod
 from typing import Any
 
+from .dtypes import bytes_per_param
 from .layers.base import Count
 from .results import Group, Layer, check_rows
 from .values import is_concrete, json_value, latex, number, one_line, percent, readable
@@ -43,6 +45,7 @@ class Summary:
     total: Any
     trainable: Any
     non_trainable: Any
+    dtype: str = "fp32"  # the totals' memory is given for parameters stored so
 
     def __str__(self) -> str:
         return to_text(self)
@@ -56,8 +59,10 @@ class Summary:
         return f"$$ {to_latex(self)} $$"
 
 
-def summarize(network, depth: int = 0) -> Summary:
-    """The table of a counted network (a Network, or its result tree's Result)."""
+def summarize(network, depth: int = 0, dtype: str = "fp32") -> Summary:
+    """The table of a counted network (a Network, or its result tree's Result); the
+    totals give their memory with each parameter stored as `dtype`."""
+    bytes_per_param(dtype)  # an unknown dtype is refused here, before anything is built
     tree = getattr(network, "analysis", network).tree
     check_rows(tree, depth + 1)  # `block * L` opens its only child: a level more
     return Summary(
@@ -65,6 +70,7 @@ def summarize(network, depth: int = 0) -> Summary:
         total=tree.params,
         trainable=tree.trainable,
         non_trainable=tree.non_trainable,
+        dtype=dtype,
     )
 
 
@@ -226,7 +232,7 @@ def to_text(summary: Summary) -> str:
 
     lines = [line(HEADINGS), rule, *(line(values) for values in cells[1:]), rule]
     for title, value in _totals(summary):
-        notes = [readable(value)]
+        notes = [keras_memory(value, summary.dtype)]  # as Keras' summary gives it
         if title == "Trainable params" and summary.non_trainable != 0:
             notes.append(percent(value, summary.total))  # PEFT's trainable share
         extra = ", ".join(note for note in notes if note)
@@ -255,6 +261,23 @@ def to_html(summary: Summary) -> str:
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
         f"<tfoot>{totals}</tfoot></table>"
     )
+
+
+MEMORY_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def keras_memory(count, dtype: str) -> str:
+    """'474.70 MB': the memory of `count` parameters in `dtype`, as Keras' summary
+    writes it (units of 1,024, two decimals), but exact: no float at any size."""
+    if not is_concrete(count):
+        return ""
+    size, unit = Fraction(int(count) * bytes_per_param(dtype)), MEMORY_UNITS[0]
+    for unit in MEMORY_UNITS:
+        if size < 1024 or unit == MEMORY_UNITS[-1]:
+            break
+        size /= 1024
+    hundredths = round(size * 100)  # half to even, as format() does
+    return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
 
 
 def _totals(summary: Summary):

@@ -59,7 +59,10 @@ def test_summary_groups_fold_and_open():
                  "--set", "L=12", "--set", "H=12")
     assert "block(d, H) * L  ×12" in closed
     assert "85,054,464 (85.1M)" in closed  # 12 × (12·768² + 13·768)
-    assert "Total params: 124,439,808 (124.4M)" in closed
+    assert "Total params: 124,439,808 (474.70 MB)" in closed  # as Keras' summary: 4 bytes each
+    bf16 = run("summary", "-f", GPT2, "--set", "V=50257", "--set", "T=1024", "--set", "d=768",
+               "--set", "L=12", "--set", "H=12", "--dtype", "bf16")
+    assert "Total params: 124,439,808 (237.35 MB)" in bf16
     opened = run("summary", "-f", GPT2, "--depth", "3")
     assert "attention(H)" in opened and "L × (12*d**2 + 13*d)" in opened
 

@@ -112,8 +112,8 @@ def test_a_symbolic_ellipsis_of_frozen_layers_is_summed_and_frozen():
 def test_the_summary_and_count_show_the_trainable_share():
     text = "in(4) -> frozen(dense(3) -> dense(3)) -> dense(2)"
     summary = str(counted(text).summary(depth=1))
-    assert "Trainable params: 8 (22.8571%)" in summary
-    assert "Non-trainable params: 27" in summary
+    assert "Trainable params: 8 (32.00 B, 22.8571%)" in summary
+    assert "Non-trainable params: 27 (108.00 B)" in summary
     result = CliRunner().invoke(main, ["count", text])
     assert result.output == "35\ntrainable: 8 of 35 (22.8571%)\n"
     # nothing frozen: the count alone, as before
@@ -210,3 +210,22 @@ def test_keras_freezes_the_kernels_it_adapts_and_pytorch_leaves_it_to_the_model(
     explained = keras.explain().steps[1].text
     assert explained.endswith("; the 32 adapted weights not trained, as Keras' lora_rank has it. "
                               "Its output has shape (4).")
+
+
+@pytest.mark.parametrize(
+    "params, dtype, memory",
+    [
+        (138_357_544, "fp32", "527.79 MB"),  # Keras' VGG16().summary()
+        (124_439_808, "fp32", "474.70 MB"),
+        (0, "fp32", "0.00 B"),
+        (10, "fp32", "40.00 B"),
+        (256, "fp32", "1.00 KB"),  # 1,024 bytes: units of 1,024
+        (255, "fp32", "1020.00 B"),
+        (124_439_808, "bf16", "237.35 MB"),
+        (10**30, "fp32", "3552713678800500.93 PB"),  # past the last unit, exact
+    ],
+)
+def test_the_totals_memory_as_keras_writes_it(params, dtype, memory):
+    from symparam.summary import keras_memory
+
+    assert keras_memory(params, dtype) == memory

@@ -286,8 +286,8 @@ def test_model_file_matches_pytorch(name, make, published, published_trainable):
 def test_frozen_resnet50_summary_shows_the_split_and_share():
     network = symparam.parse((EXAMPLES / "resnet50_frozen.sp").read_text(), convention="torch")
     text = str(network.summary())
-    assert "Trainable params: 20,490 (20.5K, 0.0871%)" in text
-    assert "Non-trainable params: 23,508,032 (23.5M)" in text
+    assert "Trainable params: 20,490 (80.04 KB, 0.0871%)" in text
+    assert "Non-trainable params: 23,508,032 (89.68 MB)" in text
 
 
 def test_densenet121_with_a_symbolic_growth_rate():
