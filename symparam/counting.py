@@ -118,14 +118,19 @@ class _Counter:
     def layer(self, ir: LayerIR, shape):
         children: list = []
         branches = {}
+        varargs = ir.kind.varargs
         for param, chains in ir.branches:
             outs = []
-            for chain in chains:  # each fed the layer's input
+            many = varargs is not None and varargs.name == param
+            for position, chain in enumerate(chains):  # each fed the layer's input
                 nodes, out = self.fold(chain, shape)
+                if many and len(nodes) > 1:  # parallel's branch of several layers: a group
+                    written = ir.call.args[position]
+                    nodes = [group(self.algebra, "branch", self.text_of(written), written.span,
+                                   shape, out, nodes)]
                 children.extend(nodes)
                 outs.append(out)
-            varargs = ir.kind.varargs
-            branches[param] = tuple(outs) if varargs and varargs.name == param else outs[0]
+            branches[param] = tuple(outs) if many else outs[0]
         for param in ir.kind.contexts:  # context=memory: the shape `memory` gave
             written = next((kw for kw in ir.call.keywords if kw.name in (param.name, *param.aliases)), None)
             if written is not None:
@@ -181,6 +186,10 @@ class _Counter:
 
     def same_shape(self, a, b) -> bool:
         return self.algebra.same_shape(a, b)
+
+    def text_of(self, node) -> str:
+        span = getattr(node, "span", None)
+        return span.text(self.source) if span is not None and span.line else ast.unparse(node)
 
     def context(self, node: ast.Call, keyword: ast.Keyword) -> tuple:
         """The output shape of the stage a context= names; it must come before."""

@@ -241,7 +241,7 @@ def _flatten(children, path: tuple, out: list) -> None:
                                        node.output_shape, node.count, path))
         elif node.summation is not None:
             out.append(_sum_row(node, path))
-        elif node.kind == "chain":  # another chain, from its own input
+        elif node.kind in ("chain", "branch"):  # another chain; one of parallel's branches
             _flatten(node.children, path, out)
         elif node.kind in ("repeat", "call"):
             _flatten(node.children, path + (Enclosing(node.kind, node.source, node.span, node.times),), out)

@@ -1188,8 +1188,8 @@ TREES = [
     pytest.param(
         "in(2) -> parallel(dense(3), dense(5) -> relu)", {}, "keras",
         [(0, "Group", "network"), (1, "Layer", "input"), (1, "Group", "parallel"),
-         (2, "Layer", "dense"), (2, "Layer", "dense"), (2, "Layer", "relu")],
-        9 + 15, id="parallel-concat"),
+         (2, "Layer", "dense"), (2, "Group", "branch"), (3, "Layer", "dense"), (3, "Layer", "relu")],
+        9 + 15, id="parallel-concat"),  # a branch of several layers is a group of its own
     pytest.param(
         "in(2) -> parallel(dense(3), dense(3), merge=add) -> dense(1)", {}, "keras",
         [(0, "Group", "network"), (1, "Layer", "input"), (1, "Group", "parallel"),
