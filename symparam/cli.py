@@ -98,6 +98,9 @@ class NewFile(click.Path):
 
     def convert(self, value, param, ctx):
         path = super().convert(value, param, ctx)
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix not in (".png", ".svg", ".pdf"):
+            self.fail(f"cannot write {value}: a plot is a .png, .svg or .pdf file", param, ctx)
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             self.fail(f"cannot write {value}: the folder {folder} does not exist", param, ctx)
@@ -394,7 +397,8 @@ def _limit(budget: int | None, other: str | None, convention: str) -> int:
               help="A size to vary, e.g. d=64:4096:64 (stop included). Repeatable.")
 @click.option("--csv", "csv_file", type=click.File("w", encoding="utf-8", lazy=False), metavar="FILE",
               help="Write the counts as CSV to FILE ('-': standard output).")
-@click.option("--plot", "plot_path", type=NewFile(), metavar="FILE.png", help="Plot the counts to FILE.png.")
+@click.option("--plot", "plot_path", type=NewFile(), metavar="FILE",
+              help="Plot the counts to FILE: .png, .svg or .pdf (a heatmap past 8 lines).")
 @click.option("--logy", is_flag=True, help="A logarithmic count axis.")
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
 def sweep(network: Network, ranges, csv_file, plot_path, logy, fmt):

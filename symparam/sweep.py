@@ -22,6 +22,7 @@ import csv
 import io
 import itertools
 import operator
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -526,37 +527,81 @@ def _float(value: int) -> float:
         ) from None
 
 
-def plot(result: Sweep, path: str, logy: bool = False) -> None:
-    """A line per value of the second varied size (if any), the formula as the title."""
+MAX_LINES = 8  # more values of the other sizes than this: a heatmap, not a crowded legend
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def plot(result: Sweep, path, logy: bool = False):
+    """A line per value of the second varied size, up to MAX_LINES of them (a legend
+    inside the axes); past that, for two sizes, a heatmap with a colour bar. The
+    formula is the title, the names in mathematical notation; the file's extension
+    (.png, .svg, .pdf) chooses the format. Returns the matplotlib Figure."""
     try:
         from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
     except ImportError:
         raise SymparamError(INSTALL_PLOT) from None
     from .latex import to_latex
 
+    suffix = os.path.splitext(str(path))[1].lower() if isinstance(path, (str, os.PathLike)) else ".png"
+    if suffix not in PLOT_FORMATS:
+        raise SymparamError(f"a plot is written as {', '.join(PLOT_FORMATS)}: not '{suffix or path}'")
     figure = Figure(figsize=(7, 4.5), dpi=100)
     axes = figure.subplots()
-    first = result.ranges[0]
     series: dict[tuple, list] = {}
     for row in result.rows:
         series.setdefault(row[1:-1], []).append((row[0], row[-1]))
-    for key, points in series.items():
-        label = ", ".join(f"{r.name} = {v}" for r, v in zip(result.ranges[1:], key)) or None
-        xs, ys = zip(*points)
-        axes.plot([_float(x) for x in xs], [_float(y) for y in ys], marker="o" if len(xs) < 30 else None,
-                  markersize=3, label=label)
-    axes.set_xlabel(first.name)
-    axes.set_ylabel("parameters")
-    if logy:
-        axes.set_yscale("log")
-    if len(series) > 1:
-        axes.legend(title=", ".join(r.name for r in result.ranges[1:]), fontsize="small")
-    axes.grid(True, alpha=0.3)
+    if len(series) > MAX_LINES and len(result.ranges) == 2:
+        _heatmap(figure, axes, result, logy)
+    else:
+        _lines(axes, result, series, logy)
+    axes.set_xlabel(_math(result.ranges[0].name))
     try:
         axes.set_title(f"${to_latex(result.formula)}$", fontsize="small")
         figure.tight_layout()
-        figure.savefig(path)
+        figure.savefig(path, format=suffix[1:])
     except ValueError:  # a formula mathtext cannot typeset: show it as text
         axes.set_title(str(result.formula), fontsize="small")
         figure.tight_layout()
-        figure.savefig(path)
+        figure.savefig(path, format=suffix[1:])
+    return figure
+
+
+def _lines(axes, result: Sweep, series: dict, logy: bool) -> None:
+    """One line per value of the other sizes; a legend, inside the axes, up to MAX_LINES."""
+    for key, points in series.items():
+        label = ", ".join(f"{_math(r.name)} = {v}" for r, v in zip(result.ranges[1:], key)) or None
+        xs, ys = zip(*points)
+        axes.plot([_float(x) for x in xs], [_float(y) for y in ys], marker="o" if len(xs) < 30 else None,
+                  markersize=3, label=label)
+    axes.set_ylabel("parameters")
+    if logy:
+        axes.set_yscale("log")
+    if 1 < len(series) <= MAX_LINES:
+        axes.legend(title=", ".join(_math(r.name) for r in result.ranges[1:]), fontsize="small", loc="best")
+    axes.grid(True, alpha=0.3)
+
+
+def _heatmap(figure, axes, result: Sweep, logy: bool) -> None:
+    """The counts over two sizes as colours, with a colour bar."""
+    from matplotlib.colors import LogNorm
+
+    first, second = result.ranges
+    xs = sorted({row[0] for row in result.rows})
+    ys = sorted({row[1] for row in result.rows})
+    column, line = {x: k for k, x in enumerate(xs)}, {y: k for k, y in enumerate(ys)}
+    grid = [[float("nan")] * len(xs) for _ in ys]
+    for x, y, count in result.rows:
+        grid[line[y]][column[x]] = _float(count)
+    mesh = axes.pcolormesh([_float(x) for x in xs], [_float(y) for y in ys], grid, shading="nearest",
+                           norm=LogNorm() if logy else None)
+    figure.colorbar(mesh, ax=axes, label="parameters")
+    axes.set_ylabel(_math(second.name))
+
+
+def _math(name: str) -> str:
+    """A size's name as mathtext: h_1 as $h_{1}$."""
+    import sympy
+
+    from .latex import to_latex
+
+    return f"${to_latex(sympy.Symbol(name))}$"

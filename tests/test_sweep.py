@@ -304,3 +304,42 @@ def test_plot_past_the_largest_float_is_refused(tmp_path):
     result = sweep_cli("in(d) -> dense(d)", "--vary", "d=10^200:10^200+1", "--plot", tmp_path / "x.png")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "past the largest float" in result.stderr
+
+
+def _inside(figure, artist) -> bool:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    box, frame = artist.get_window_extent(renderer), figure.bbox
+    return frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
+def test_a_plot_over_many_values_is_a_heatmap_without_a_legend(tmp_path):
+    pytest.importorskip("matplotlib")
+    from symparam.sweep import plot
+
+    network = symparam.parse("in(d) -> (dense(4*d) -> gelu -> dense(d)) * L")
+    figure = plot(network.sweep(d=range(64, 4097, 64), L=range(1, 97)), tmp_path / "grid.png", logy=True)
+    assert (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    axes = figure.axes[0]
+    assert axes.get_legend() is None and len(figure.axes) == 2  # the plot and its colour bar
+    assert axes.get_xlabel() == "$d$" and axes.get_ylabel() == "$L$"
+
+
+def test_a_plot_over_a_few_values_has_a_legend_inside_the_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    from symparam.sweep import plot
+
+    network = symparam.parse("in(d) -> (dense(4*d) -> gelu -> dense(d)) * L")
+    figure = plot(network.sweep(d=range(64, 4097, 64), L=[12, 24, 36, 48]), tmp_path / "lines.svg")
+    legend = figure.axes[0].get_legend()
+    assert legend is not None and len(legend.get_texts()) == 4 and _inside(figure, legend)
+    assert (tmp_path / "lines.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_a_plot_takes_its_format_from_the_extension(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = sweep_cli("in(d) -> dense(d)", "--vary", "d=1:5", "--plot", tmp_path / "x.pdf")
+    assert result.exit_code == 0 and (tmp_path / "x.pdf").read_bytes()[:4] == b"%PDF"
+    result = sweep_cli("in(d) -> dense(d)", "--vary", "d=1:5", "--plot", tmp_path / "x.jpg")
+    assert result.exit_code == 2 and "a plot is a .png, .svg or .pdf file" in result.stderr
