@@ -189,3 +189,14 @@ def test_installed_console_script_and_python_m(tmp_path):
             [*command, "count", MLP], cwd=tmp_path, capture_output=True, text=True, timeout=60
         )
         assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "13002", ""), command
+
+
+def test_shell_completion_scripts_and_completions():
+    """The README's completion lines: click writes the script, and completes commands."""
+    for shell in ("bash", "zsh", "fish"):
+        result = CliRunner().invoke(main, [], prog_name="symparam", env={"_SYMPARAM_COMPLETE": f"{shell}_source"})
+        assert result.exit_code == 0 and "_SYMPARAM_COMPLETE" in result.output
+    result = CliRunner().invoke(main, [], prog_name="symparam",
+                                env={"_SYMPARAM_COMPLETE": "bash_complete", "COMP_WORDS": "symparam su",
+                                     "COMP_CWORD": "1"})
+    assert "plain,summary" in result.output
