@@ -217,10 +217,12 @@ class _Expander:
             return False
         if not self.library_loaded:
             self.library_loaded = True
-            for position, (block, definition) in enumerate(blocks.items()):
-                if block not in self.definitions:
+            added = library.beside(set(self.definitions))
+            for position, definition in enumerate(added):
+                block = definition.name
+                if block not in self.definitions:  # the text's own of a name win
                     self.definitions[block] = definition
-                    self.order[block] = position - len(blocks)
+                    self.order[block] = position - len(added)
                     self.kinds[block] = parameter_kinds(definition, self.kinds, self.source)
         return True
 

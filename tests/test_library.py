@@ -103,3 +103,11 @@ def test_every_block_is_in_the_readme():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name in library.definitions():
         assert f"`{name}(" in readme, name
+
+
+def test_a_text_redefining_a_helper_does_not_change_the_blocks_that_use_it():
+    """The library's mbconv calls its own squeeze_excite, whatever the text calls so."""
+    with torch.device("meta"):
+        expected = sum(p.numel() for p in MBConv(6, 5, 1, 40, 40).parameters())
+    text = "let squeeze_excite(c, s) = relu;\nin(16, 16, 40) -> mbconv(40, 5) -> squeeze_excite(40, 10)"
+    assert symparam.parse(text, convention="torch").value == expected
