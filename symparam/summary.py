@@ -162,6 +162,9 @@ def _folded_row(group: Group, depth: int, repeats: tuple, header: bool = False) 
     per_instance = _inner(group, "params")
     text = formula(Count(weights=per_instance))
     text_latex = formula_latex(Count(weights=per_instance))
+    first_and_others = _first_and_others(group)
+    if first_and_others is not None:  # dense(16) * 3 after 784 inputs: 12560 + 2 × 272
+        text, text_latex = first_and_others
     if multiplier != 1 and per_instance != 0:  # this group's count and those around it
         text = f"{plain(multiplier)} × {_bracket(text)}"
         text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
@@ -179,6 +182,23 @@ def _folded_row(group: Group, depth: int, repeats: tuple, header: bool = False) 
         times=group.times,
         header=header,
     )
+
+
+def _first_and_others(group: Group):
+    """'first + (n − 1) × each' for a repetition whose first instance changes the shape
+    (its last child is the repetition of the others), as text and as LaTeX; else None."""
+    children = group.children
+    if group.kind != "repeat" or group.times is not None or len(children) < 2:
+        return None
+    others = children[-1]
+    if not isinstance(others, Group) or others.kind != "repeat" or others.times is None:
+        return None
+    first = Count(weights=_inner(group._replace(children=children[:-1]), "params"))
+    each = Count(weights=_inner(others, "params"))
+    text = f"{formula(first)} + {_bracket(plain(others.times))} × {_bracket(formula(each))}"
+    text_latex = (rf"{formula_latex(first)} + {_bracket(latex(others.times), latex=True)} \cdot "
+                  rf"{_bracket(formula_latex(each), latex=True)}")
+    return text, text_latex
 
 
 def _bracket(text: str, latex: bool = False) -> str:

@@ -116,3 +116,10 @@ def test_with_the_ellipsis():
     network = symparam.parse("let b(w) = dense(w) * 2;\nin(h0) -> b(h1) -> ... -> b(hl)")
     assert network.subs(h=[4, 3, 5], l=2).value == symparam.parse(
         "in(4) -> dense(3) -> dense(3) -> dense(5) -> dense(5)").value
+
+
+def test_the_summary_writes_the_first_instance_and_the_others():
+    rows = symparam.parse("in(784) -> dense(16) * 3").summary().rows
+    assert (rows[0].formula, rows[0].params) == ("12560 + 2 × 272", 13104)
+    rows = symparam.parse("in(784) -> dense(h) * L").summary().rows
+    assert rows[0].formula == "785*h + (L - 1) × (h**2 + h)"
