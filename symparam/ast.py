@@ -268,6 +268,13 @@ def rebuild(node, fn):
     return node
 
 
+def walk(node):
+    """Every node of a tree, each before the nodes inside it."""
+    yield node
+    for child in children(node):
+        yield from walk(child)
+
+
 def walk_refs(node):
     """Every Ref in a tree, outer ones before the names inside their indices."""
     if isinstance(node, Ref):

@@ -200,19 +200,6 @@ def main():
 
 
 @main.command()
-@click.argument("name", required=False)
-def layers(name):
-    """List every layer kind, or show one (NAME, or an alias) in full: its signature,
-    what it is, and its parameters under each convention."""
-    from . import reference
-
-    try:
-        click.echo(reference.layer_page(name) if name else reference.layer_table())
-    except SymparamError as error:
-        raise UserError(error) from None
-
-
-@main.command()
 @network_command
 @click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex.")
 @click.option("--format", "fmt", type=click.Choice(("text", "latex", "json")), default="text", show_default=True)
@@ -279,6 +266,22 @@ def _binary_size(size: int) -> str:
     from .derive import binary_size
 
     return binary_size(size)
+
+
+# ------------------------------------------------------------------ the layer reference
+
+
+@main.command()
+@click.argument("name", required=False)
+def layers(name):
+    """List every layer kind, or show one (NAME, or an alias) in full: its signature,
+    what it is, and its parameters under each convention."""
+    from . import reference
+
+    try:
+        click.echo(reference.layer_page(name) if name else reference.layer_table())
+    except SymparamError as error:
+        raise UserError(error) from None
 
 
 # ------------------------------------------------------------------ summary and explain

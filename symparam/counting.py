@@ -200,7 +200,7 @@ class _Counter:
         name = value.stem
         if name in self.outputs:
             return self.outputs[name]
-        later = next((named for named in _nodes(self.model.network)
+        later = next((named for named in ast.walk(self.model.network)
                       if isinstance(named, ast.Named) and named.name == name), None)
         if later is not None:
             where = f"{later.name_span.line}:{later.name_span.column}"
@@ -361,13 +361,6 @@ class _Counter:
 
     def substitute(self, shape, symbol, value) -> tuple:
         return tuple(self.algebra.substitute(extent, symbol, value) for extent in shape)
-
-
-def _nodes(node):
-    """Every node of a syntax tree (walked only for an error's message)."""
-    yield node
-    for child in ast.children(node):
-        yield from _nodes(child)
 
 
 def _growth(algebra, shape, first, second) -> tuple | None:

@@ -18,7 +18,7 @@ from .definitions import EITHER, LAYER, SIZE, TRAINABLE, parameter_kinds
 from .errors import SymparamError, did_you_mean
 from .limits import MAX_NESTING, MAX_UNROLLED, MAX_UNROLLED_SYMBOLIC
 from .layers.base import (
-    layer_error, lookup, match_arguments, unknown_layer, written_word,
+    layer_error, lookup, match_arguments, truth_value, unknown_layer,
 )
 from .sizes import Scope, Sizes, evaluate
 from .syntax import is_stage, name_ref, to_stage
@@ -229,8 +229,8 @@ class _Expander:
     def call(self, node: ast.Call, source: str | None = None) -> IR:
         if node.name in self.prebuilt:
             return self.prebuilt[node.name]
-        trainable = next((kw for kw in node.keywords if kw.name == TRAINABLE), None)
-        if trainable is not None and not self.takes_trainable(node.name):
+        trainable = node.keywords and next((kw for kw in node.keywords if kw.name == TRAINABLE), None)
+        if trainable and not self.takes_trainable(node.name):
             rest = tuple(kw for kw in node.keywords if kw is not trainable)
             inner = self.call(node._replace(keywords=rest), source or self.text(node.span))
             return inner if self.flag(node, trainable) else FrozenIR(inner)
@@ -267,11 +267,11 @@ class _Expander:
         return definition is not None and TRAINABLE in definition.params
 
     def flag(self, node: ast.Call, keyword: ast.Keyword) -> bool:
-        word = written_word(keyword.value)
-        if word not in ("true", "True", "false", "False"):
+        truth = truth_value(keyword.value)
+        if truth is None:
             span = getattr(keyword.value, "span", None) or keyword.span
             raise layer_error(node, self.source, "trainable must be true or false", span)
-        return word in ("true", "True")
+        return truth
 
     def chains(self, node: ast.Call, param, value, many: bool) -> list:
         """The chains one parameter takes: one, or one per value for varargs."""

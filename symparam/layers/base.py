@@ -148,12 +148,10 @@ class Flag(Param):
     """true or false."""
 
     def convert(self, value, call):
-        word = written_word(value)
-        if word in ("true", "True"):
-            return True
-        if word in ("false", "False"):
-            return False
-        raise call.error_at(f"{self.name} must be true or false", value)
+        truth = truth_value(value)
+        if truth is None:
+            raise call.error_at(f"{self.name} must be true or false", value)
+        return truth
 
 
 class Rate(Param):
@@ -268,11 +266,9 @@ class Projections(Param):
         self.choices = choices
 
     def convert(self, value, call):
-        word = written_word(value)
-        if word in ("true", "True"):
-            return self.choices
-        if word in ("false", "False"):
-            return ()
+        truth = truth_value(value)
+        if truth is not None:
+            return self.choices if truth else ()
         items = value.items if isinstance(value, ast.Tuple) else (value,)
         names = []
         for item in items:
@@ -359,6 +355,11 @@ def written(call, name: str):
             return value
     names = {name, *kind.by_name[name].aliases}
     return next((keyword.value for keyword in node.keywords if keyword.name in names), None)
+
+
+def truth_value(value) -> bool | None:
+    """true or false as written (True and False too); None for anything else."""
+    return {"true": True, "True": True, "false": False, "False": False}.get(written_word(value))
 
 
 def written_word(value) -> str | None:
