@@ -7,6 +7,7 @@
 
 from .errors import SymparamError
 from .network import CONVENTIONS, Network, count, parse
+from .values import notation
 
-__all__ = ["CONVENTIONS", "Network", "SymparamError", "count", "parse"]
+__all__ = ["CONVENTIONS", "Network", "SymparamError", "count", "notation", "parse"]
 __version__ = "0.1.0"

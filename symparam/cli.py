@@ -146,14 +146,20 @@ def network_command(function):
                   help="Give a size: d=512, h_1=16, or a sequence h=784,16,10. Repeatable.")
     @click.option("--convention", type=click.Choice(CONVENTIONS), default="keras", show_default=True,
                   help="Whose parameter counting to follow where Keras and PyTorch differ.")
+    @click.option("--ascii", "ascii_only", is_flag=True,
+                  help="Write formulas in plain ASCII: h_{i-1}*h_i, d^2, sum_{i=1}^{l}.")
     @functools.wraps(function)
-    def command(expression, file, settings, convention, **options):
+    def command(expression, file, settings, convention, ascii_only, **options):
         text, origin = _read_expression(expression, file)
         sizes = Sizes()
         for setting in settings:
             sizes = sizes.merged(setting)
+        style = "sympy" if options.get("fmt") == "sympy" else "ascii" if ascii_only else "unicode"
         try:
-            function(Network.count(_syntax(text, origin), sizes, convention), **options)
+            with values.notation(style):  # errors quote sizes in it too
+                network = Network.count(_syntax(text, origin), sizes, convention)
+                with values.notation(**network.layout):
+                    function(network, **options)
         except SymparamError as error:
             raise UserError(error, origin) from None
 
@@ -202,7 +208,8 @@ def main():
 @main.command()
 @network_command
 @click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex.")
-@click.option("--format", "fmt", type=click.Choice(("text", "latex", "json")), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "sympy", "latex", "json")), default="text",
+              show_default=True, help="sympy: formulas as SymPy writes them, to paste into Python.")
 @click.option("--breakdown", is_flag=True, help="Show each layer's working, then the total.")
 @click.option("--leading", metavar="NAME", help="The leading term as NAME grows without bound.")
 @click.option("--order", metavar="NAME", help="The big-O of the count as NAME grows.")
@@ -239,7 +246,7 @@ def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
     if leading:
         click.echo(f"leading ({leading} → ∞): {show(extras['leading'])}")
     if order:
-        click.echo(f"order: {show(extras['order'])}")
+        click.echo(f"order ({order} → ∞): {show(extras['order'])}")
     if dtype:
         size = extras["bytes"]
         readable = f" ({_binary_size(size)})" if isinstance(size, int) else ""
@@ -377,7 +384,7 @@ def solve(network: Network, name, budget, other, fmt):
     if result.root is not None:
         # SymPy's own 6 digits: a float would print inf past 1.8e308
         approx = f" ≈ {result.root.evalf(6)}" if not result.root.is_Integer else ""
-        click.echo(f"exact root: {name} = {result.root}{approx}")
+        click.echo(f"exact root: {name} = {values.text(result.root)}{approx}")
 
 
 def _limit(budget: int | None, other: str | None, convention: str) -> int:

@@ -53,12 +53,16 @@ class Assumed:
         self.latex_assumption = latex_assumption
 
     def __str__(self) -> str:
-        return f"{self.expr}, assuming {self.assumption}"
+        from .values import text
+
+        return f"{text(self.expr)}, assuming {self.assumption}"
 
     __repr__ = __str__
 
     def _sympystr(self, printer) -> str:
         return f"{printer._print(self.expr)}, assuming {self.assumption}"
+
+    _symparam_print = _sympystr  # symparam's own printers (printing.py)
 
     def _latex(self, printer) -> str:
         return rf"{printer._print(self.expr)} \quad \text{{assuming }} {self.latex_assumption}"
@@ -296,7 +300,11 @@ class Solution:
             f"{self.name} = {self.value}: {number(self.count_at_value)} params, "
             f"within {number(self.budget)}"
         )
-        return text + (f"; exact root {self.name} = {self.root}" if self.root is not None else "")
+        if self.root is None:
+            return text
+        from .values import text as formula
+
+        return text + f"; exact root {self.name} = {formula(self.root)}"
 
     __repr__ = __str__
 
@@ -324,9 +332,34 @@ def solve(network, name: str, budget: int) -> Solution:
         except SymparamError:
             return None  # e.g. a kernel larger than the input at this size
 
-    value = _largest_within(count, budget, _search_bits(network.total, budget), name)
+    value = None
+    start = _first_valid(count)
+    if start is not None:
+        step = _step(count, start)
+        # the search runs over the values the network takes: start, start + step, ...
+        largest = _largest_within(lambda j: count(start + (j - 1) * step), budget,
+                                  _search_bits(network.total, budget), name)
+        value = None if largest is None else start + (largest - 1) * step
     root = _root(network.total, variable, budget)
     return Solution(name, budget, value, root, count(value) if value is not None else None)
+
+
+# How far solve looks for the first value a network takes, and for the next one: a size
+# that heads or groups must divide (d = 768 for 12 heads) takes every H-th value only.
+VALID_SCAN = 4096
+
+
+def _first_valid(count) -> int | None:
+    """The smallest value >= 1 the network takes (a kernel larger than the input refuses
+    the small ones), within VALID_SCAN."""
+    return next((value for value in range(1, VALID_SCAN + 1) if count(value) is not None), None)
+
+
+def _step(count, start: int) -> int:
+    """How far apart the values the network takes are, from the first two: 1, or the
+    number that must divide the size. A network that takes no second value within
+    VALID_SCAN is searched step by step (the search then stops at the first)."""
+    return next((step for step in range(1, VALID_SCAN + 1) if count(start + step) is not None), 1)
 
 
 # The exact root of count = budget is sought only when the count has degree at most this

@@ -5,8 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from .summary import to_html as summary_html
-from .values import latex, number, one_line
-from .values import shape_text as format_shape
+from .values import latex, number, one_line, shown_shape, written_as
 
 
 def _math(tex: str) -> str:
@@ -14,10 +13,11 @@ def _math(tex: str) -> str:
     return f"$$ {escape(tex)} $$"
 
 
+@written_as(lambda network: network.layout)
 def network_html(network) -> str:
     total = network.analysis.total
     formula = _math(rf"\text{{params}} = {latex(total)}")
-    shape = escape(format_shape(network.output_shape))
+    shape = escape(shown_shape(network.output_shape))
     return (
         f"<div><p><code>{escape(one_line(network.expression, 160))}</code> → {shape}</p>"
         f"<p>{formula}</p>{summary_html(network.summary())}</div>"

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .results import LayerResult
-from .summary import Summary, summarize
+from .summary import Summary, layout, summarize
 from .summary import to_latex as summary_latex
-from .values import latex, number
+from .values import latex, notation, noun, number, shape_order, written_as
 from .values import text as plain
-from .values import shape_text as format_shape
+from .values import shown_shape as format_shape
 from .working import sentence
 
 
@@ -42,13 +42,18 @@ class Explanation:
 
 
 def explain(network) -> Explanation:
+    with notation(**network.layout):
+        return _explained(network)
+
+
+def _explained(network) -> Explanation:
     analysis = network.analysis
     steps = []
     for head, rows in analysis.by_chain():  # each chain after its own input
         words = f"the input: {_shape_words(head.output_shape)}. An input has no parameters."
         steps.append(Step(head.source, words))
         steps += [Step(" ".join(row.source.split()), _explain_row(row)) for row in rows]
-    return Explanation(tuple(steps), _conclusion(analysis), summarize(analysis, depth=10**6))
+    return Explanation(tuple(steps), _conclusion(analysis), summarize(network, depth=10**6))
 
 
 def _shape_words(shape) -> str:
@@ -56,7 +61,7 @@ def _shape_words(shape) -> str:
         return f"{plain(shape[0])} values per example"
     if len(shape) == 2:
         return f"examples of shape {format_shape(shape)} (time steps, features)"
-    return f"examples of shape {format_shape(shape)} (channels last)"
+    return f"examples of shape {format_shape(shape)} ({shape_order().replace('_', ' ')})"
 
 
 def _explain_row(row: LayerResult) -> str:
@@ -82,7 +87,8 @@ def _explain_sum(row: LayerResult) -> str:
         f"the layers for {plain(s.index)} = {plain(s.lower)} ... {plain(s.upper)}. Layer {plain(s.index)} takes "
         f"{format_shape(s.step_input)} to {format_shape(s.step_output)}: {per_layer}. "
         f"Summed over {plain(s.index)} = {plain(s.lower)} ... {plain(s.upper)}, that is {plain(row.count.weights)} weights"
-        + (f" and {plain(row.count.biases)} biases" if row.count.biases != 0 else "")
+        + (f" and {plain(row.count.biases)} {noun(row.count.biases, 'bias', 'biases')}"
+           if row.count.biases != 0 else "")
         + "."
     )
 
@@ -93,7 +99,7 @@ def _conclusion(analysis) -> str:
         text = number(value)
         return text if analysis.symbolic is False or " " not in text else f"({text})"
 
-    split = f"{part(analysis.weights)} weights + {part(analysis.biases)} biases"
+    split = f"{part(analysis.weights)} weights + {part(analysis.biases)} {noun(analysis.biases, 'bias', 'biases')}"
     if analysis.non_trainable != 0:
         split += f" + {part(analysis.non_trainable)} non-trainable"
     if not analysis.symbolic and len(contributions) > 1:
@@ -105,11 +111,13 @@ def _conclusion(analysis) -> str:
 # ------------------------------------------------------------------ rendering
 
 
+@written_as(lambda explanation: layout(explanation.summary))
 def to_text(explanation: Explanation) -> str:
     lines = [f"{step.layer}: {step.text}" for step in explanation.steps]
     return "\n".join(lines + ["", explanation.conclusion])
 
 
+@written_as(lambda explanation: layout(explanation.summary))
 def to_markdown(explanation: Explanation) -> str:
     lines = [f"- `{step.layer}`: {_escape(step.text)}" for step in explanation.steps]
     return "\n".join(lines + ["", f"**{_escape(explanation.conclusion)}**"])
@@ -122,10 +130,12 @@ def _escape(text: str) -> str:
     return text
 
 
+@written_as(lambda explanation: layout(explanation.summary))
 def to_latex(explanation: Explanation) -> str:
     return summary_latex(explanation.summary)
 
 
+@written_as(lambda explanation: layout(explanation.summary))
 def to_json_dict(explanation: Explanation) -> dict:
     """The steps as JSON; the CLI puts them beside the count's own keys."""
     return {

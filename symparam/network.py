@@ -102,9 +102,26 @@ class Network:
         return _sympy(self.analysis.trainable)
 
     def latex(self) -> str:
-        from .values import latex
+        """The total in LaTeX, in the display form: L \\left(12 d^{2} + 13 d\\right) + ..."""
+        from .values import latex, notation
 
-        return latex(self.analysis.total)
+        with notation(**self.layout):
+            return latex(self.analysis.total)
+
+    def formula(self, notation: str = "unicode") -> str:
+        """The total as text: "unicode" (L·(12·d² + 13·d) + V·d), "ascii"
+        (L*(12*d^2 + 13*d) + V*d) or "sympy" (SymPy's own str, to paste into Python)."""
+        from . import values
+
+        with values.notation(notation, **self.layout):
+            return values.text(self.analysis.total)
+
+    @property
+    def layout(self) -> dict:
+        """How this network's results are written (`symparam.notation`'s keywords): its
+        repetition counts factored out of formulas, shapes channels-first under PyTorch's
+        convention."""
+        return {"counts": self.analysis.repetition_counts, "channels_first": self.convention == "torch"}
 
     # ---------------------------------------------------------------- sizes
     def subs(self, **sizes) -> "Network":
@@ -174,9 +191,7 @@ class Network:
 
     # ---------------------------------------------------------------- display
     def __repr__(self) -> str:
-        from .values import text
-
-        return f"<Network {self.expression!r}: {text(self.analysis.total)}>"
+        return f"<Network {self.expression!r}: {self.formula()}>"
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"

@@ -137,3 +137,64 @@ def layer_page(name: str) -> str:
     if item.keras:
         lines += ["", f"example: {item.example}", f"  Keras:   {item.keras}", f"  PyTorch: {item.torch}"]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the documentation's page
+
+PAGE_INTRO = """\
+Every layer kind symparam knows, generated from the layer registry: the same entries as
+`symparam layers` prints, and `symparam layers NAME` shows one of them in a terminal.
+Each kind has a canonical snake_case name and accepts the aliases listed (its Keras and
+PyTorch class names). The signature gives the parameters in positional order with their
+defaults; a keyword alias may stand for a parameter's name. The formulas are counted by
+symparam itself on a call with every size a name, on the first input the kind takes:
+(d), (T, d), (H, W, C) or (D, H, W, C), with k for a kernel or pool along every axis.
+[Layers](layer-guide.md) explains the shapes and the families in prose."""
+
+
+def markdown_page() -> str:
+    """The layer reference as a Markdown page, docs/layers.md: every kind with its
+    signature, what it is, its aliases and its formula under each convention."""
+    from inspect import cleandoc
+
+    items = entries()
+    blocks = [
+        "# Layer reference",
+        "<!-- Generated from the layer registry by symparam.reference.markdown_page(): do not edit.\n"
+        "     `python tests/update_examples.py` writes it again. -->",
+        PAGE_INTRO,
+        "| Kind | What it is |\n|---|---|\n"
+        + "\n".join(f"| [`{item.name}`](#{item.name}) | {_markdown(item.about)} |" for item in items),
+    ]
+    for item in items:
+        kind = REGISTRY[item.name]
+        blocks += [f"## {item.name}", f"`{item.signature}`"]
+        doc = cleandoc(kind.doc) if kind.doc else item.about
+        blocks += [_markdown(" ".join(paragraph.split())) for paragraph in doc.split("\n\n")]
+        if item.aliases:
+            blocks.append("Aliases: " + ", ".join(f"`{alias}`" for alias in item.aliases) + ".")
+        keywords = [f"`{alias}` for `{param.name}`" for param in kind.params for alias in param.aliases]
+        if keywords:
+            blocks.append("Keyword aliases: " + ", ".join(keywords) + ".")
+        if item.keras:
+            blocks.append(f"Counted on `{item.example}`:")
+            if item.keras == item.torch:
+                blocks.append(f"- Keras and PyTorch: `{item.keras}`")
+            else:
+                blocks.append(f"- Keras: `{item.keras}`\n- PyTorch: `{item.torch}`")
+    return "\n\n".join(blocks) + "\n"
+
+
+def _markdown(prose: str) -> str:
+    """One line of a docstring as Markdown text: code spans kept, the characters that
+    Markdown would read as markup escaped."""
+    parts = prose.split("`")
+    for i in range(0, len(parts), 2):  # outside the code spans
+        part = parts[i]
+        for char in "\\*_[]|":
+            part = part.replace(char, "\\" + char)
+        parts[i] = part.replace("<", "&lt;")
+    text_ = "`".join(parts)
+    if text_[:1] in ("#", "-", "+", ">"):
+        text_ = "\\" + text_
+    return text_

@@ -6,7 +6,9 @@ Values become text, LaTeX and JSON in values.py; nothing here imports SymPy.
 from __future__ import annotations
 
 from .results import LayerResult
-from .values import is_concrete, json_value, latex, shape_text, text, unlimited_digits
+from .values import (
+    is_concrete, json_value, latex, noun, shape_order, shown_extents, shown_shape, text, unlimited_digits, written_as,
+)
 from .working import working
 
 # ------------------------------------------------------------------ JSON
@@ -19,6 +21,7 @@ def dumps(document: dict) -> str:
         return json.dumps(document, indent=2, ensure_ascii=False)
 
 
+@written_as(lambda network: network.layout)
 def json_document(network) -> dict:
     """The count as JSON: the keys every command's JSON starts with."""
     analysis = network.analysis
@@ -26,13 +29,15 @@ def json_document(network) -> dict:
         "expression": network.expression,
         "convention": network.convention,
         "total": json_value(analysis.total),
+        "total_text": text(analysis.total),  # as the text output writes it: 12·d², h_{i−1}
         "trainable": json_value(analysis.trainable),
         "non_trainable": json_value(analysis.non_trainable),
         "weights": json_value(analysis.weights),
         "biases": json_value(analysis.biases),
         "latex": latex(analysis.total),
-        "input_shape": [json_value(extent) for extent in analysis.input_shape],
-        "output_shape": [json_value(extent) for extent in analysis.output_shape],
+        "shape_order": shape_order(),
+        "input_shape": [json_value(extent) for extent in shown_extents(analysis.input_shape)],
+        "output_shape": [json_value(extent) for extent in shown_extents(analysis.output_shape)],
         "layers": [_layer_json(row) for row in analysis.rows],
     }
 
@@ -43,7 +48,7 @@ def _layer_json(row: LayerResult) -> dict:
         "source": row.source,
         "line": row.line,
         "column": row.column,
-        "output_shape": [json_value(extent) for extent in row.output_shape],
+        "output_shape": [json_value(extent) for extent in shown_extents(row.output_shape)],
         "weights": json_value(row.weights),
         "biases": json_value(row.biases),
         "params": json_value(row.params),
@@ -56,12 +61,13 @@ def _layer_json(row: LayerResult) -> dict:
 # ------------------------------------------------------------------ the working
 
 
+@written_as(lambda network: network.layout)
 def breakdown(network) -> str:
     """One line per layer with its working, then the total as a sum of the rows."""
     analysis = network.analysis
     lines = []
     for head, rows in analysis.by_chain():  # each chain after its own input
-        lines.append(("input", head.source, shape_text(head.output_shape), ""))
+        lines.append(("input", head.source, shown_shape(head.output_shape), ""))
         lines.extend(_row_line(row) for row in rows)
     width_source = max(len(line[1]) for line in lines)
     width_shape = max(len(line[2]) for line in lines)
@@ -87,7 +93,7 @@ def _row_line(row: LayerResult):
         work = f"{times}: {work}"
     # Inside a definition, say which call: basic(64) › conv2d(c, 3, padding=1).
     source = " › ".join((*row.context, " ".join(row.source.split())))
-    return (row.kind, source, "-> " + shape_text(row.output_shape), work)
+    return (row.kind, source, "-> " + shown_shape(row.output_shape), work)
 
 
 def _atomic(value) -> bool:
@@ -96,7 +102,7 @@ def _atomic(value) -> bool:
 
 def _total_line(analysis) -> str:
     total = analysis.total
-    summary = f"{text(analysis.weights)} weights + {text(analysis.biases)} biases"
+    summary = f"{text(analysis.weights)} weights + {text(analysis.biases)} {noun(analysis.biases, 'bias', 'biases')}"
     if analysis.non_trainable != 0:
         summary += f" + {text(analysis.non_trainable)} non-trainable"
     contributions = [row.params for row in analysis.rows if row.params != 0]

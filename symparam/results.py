@@ -317,6 +317,26 @@ class Result:
         return chains
 
     @property
+    def repetition_counts(self) -> tuple:
+        """The names that repeat groups (L of `block * L`), outermost first: the display
+        form factors them out, L·(12·d² + 13·d)."""
+        if not self.symbolic:
+            return ()
+        counts: list = []
+        seen: set[int] = set()  # a definition used twice is one subtree: visit it once
+        stack: list = [self.tree]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, Group) and node.times is not None:
+                symbols = getattr(node.times, "free_symbols", ())
+                counts += sorted((s for s in symbols if s not in counts), key=str)
+            stack.extend(reversed(node.children))
+        return tuple(counts)
+
+    @property
     def input(self) -> Layer:
         """The first input (of the first chain, when there are several)."""
         node = self.tree.children[0]

@@ -17,9 +17,9 @@ from typing import Any
 from .dtypes import bytes_per_param
 from .layers.base import Count
 from .results import Group, Layer, check_rows
-from .values import is_concrete, json_value, latex, number, one_line, percent, readable
+from .values import is_concrete, json_value, latex, notation, number, one_line, percent, readable, written_as
 from .values import text as plain
-from .values import shape_text as format_shape
+from .values import shape_order, shown_extents, shown_shape
 from .working import formula, formula_latex
 
 
@@ -46,6 +46,8 @@ class Summary:
     trainable: Any
     non_trainable: Any
     dtype: str = "fp32"  # the totals' memory is given for parameters stored so
+    counts: tuple = ()  # the network's repetition counts, factored out of formulas
+    channels_first: bool = False  # shapes as PyTorch writes them (the torch convention)
 
     def __str__(self) -> str:
         return to_text(self)
@@ -59,18 +61,30 @@ class Summary:
         return f"$$ {to_latex(self)} $$"
 
 
+def layout(summary: Summary) -> dict:
+    """How the summary's network is written: its repetition counts factored out, its
+    shapes in its convention's order."""
+    return {"counts": summary.counts, "channels_first": summary.channels_first}
+
+
 def summarize(network, depth: int = 0, dtype: str = "fp32") -> Summary:
     """The table of a counted network (a Network, or its result tree's Result); the
     totals give their memory with each parameter stored as `dtype`."""
     bytes_per_param(dtype)  # an unknown dtype is refused here, before anything is built
-    tree = getattr(network, "analysis", network).tree
+    result = getattr(network, "analysis", network)
+    tree = result.tree
     check_rows(tree, depth + 1)  # `block * L` opens its only child: a level more
+    channels_first = getattr(network, "convention", None) == "torch"  # a Result has none
+    with notation(counts=result.repetition_counts, channels_first=channels_first):
+        rows = tuple(_children_rows(tree.children, 0, depth, ()))
     return Summary(
-        rows=tuple(_children_rows(tree.children, 0, depth, ())),
+        rows=rows,
         total=tree.params,
         trainable=tree.trainable,
         non_trainable=tree.non_trainable,
         dtype=dtype,
+        counts=result.repetition_counts,
+        channels_first=channels_first,
     )
 
 
@@ -231,7 +245,7 @@ def _cells(row: SummaryRow) -> tuple[str, ...]:
         params += f" ({readable(row.params)})"
     return (
         label,
-        format_shape(row.output_shape),
+        shown_shape(row.output_shape),
         row.formula,
         params,
         "" if row.header else number(row.trainable),
@@ -239,6 +253,7 @@ def _cells(row: SummaryRow) -> tuple[str, ...]:
     )
 
 
+@written_as(layout)
 def to_text(summary: Summary) -> str:
     cells = [HEADINGS] + [_cells(row) for row in summary.rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADINGS))]
@@ -260,6 +275,7 @@ def to_text(summary: Summary) -> str:
     return "\n".join(lines)
 
 
+@written_as(layout)
 def to_html(summary: Summary) -> str:
     """The table as HTML, for Jupyter."""
     head = "".join(f"<th>{escape(title)}</th>" for title in HEADINGS)
@@ -308,16 +324,17 @@ def _totals(summary: Summary):
     )
 
 
+@written_as(layout)
 def to_json_dict(summary: Summary) -> dict:
     """The rows as JSON; the CLI puts them beside the count's own keys."""
-    return {"rows": [
+    return {"shape_order": shape_order(), "rows": [
         {
             "layer": row.label,
             "kind": row.kind,
             "depth": row.depth,
             "group": row.header,
             "repeat": json_value(row.times) if row.times is not None else None,
-            "output_shape": [json_value(extent) for extent in row.output_shape],
+            "output_shape": [json_value(extent) for extent in shown_extents(row.output_shape)],
             "formula": row.formula,
             "params": json_value(row.params),
             "trainable": json_value(row.trainable),
@@ -327,6 +344,7 @@ def to_json_dict(summary: Summary) -> dict:
     ]}
 
 
+@written_as(layout)
 def to_latex(summary: Summary) -> str:
     """An align* block: one line per row, then the total."""
     lines = []

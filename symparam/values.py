@@ -8,10 +8,66 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
-from typing import Any
+from functools import wraps
+from typing import Any, NamedTuple
 
 UNITS = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
+NOTATIONS = ("unicode", "ascii", "sympy")
+
+
+class Notation(NamedTuple):
+    """How results are written: `style` "unicode" (12·d²), "ascii" (12*d^2) or "sympy"
+    (SymPy's own str, 12*d**2); `counts`, the repetition counts to factor out (L·(...));
+    `channels_first`, shapes as PyTorch reads them, (64, 112, 112) for 64 channels."""
+
+    style: str = "unicode"
+    counts: tuple = ()
+    channels_first: bool = False
+
+
+_NOTATION: ContextVar[Notation] = ContextVar("symparam_notation", default=Notation())
+
+
+@contextmanager
+def notation(style: str | None = None, counts=None, channels_first: bool | None = None):
+    """Formulas inside the block are written in `style`, with `counts` factored out, and
+    shapes channels-first or last: `with symparam.notation("ascii"): print(summary)`.
+    What is not given stays as it is."""
+    current = _NOTATION.get()
+    if style is not None and style not in NOTATIONS:
+        raise ValueError(f"unknown notation {style!r}: use one of {', '.join(NOTATIONS)}")
+    token = _NOTATION.set(Notation(
+        style or current.style,
+        current.counts if counts is None else tuple(counts),
+        current.channels_first if channels_first is None else channels_first,
+    ))
+    try:
+        yield
+    finally:
+        _NOTATION.reset(token)
+
+
+def written_as(get_layout):
+    """A renderer's decorator: what it writes follows the layout that `get_layout(obj)`
+    gives for the object rendered (a summary keeps its network's repetition counts and
+    shape order): a dict of `notation`'s keywords."""
+
+    def decorate(render):
+        @wraps(render)
+        def rendered(obj, *args, **kwargs):
+            with notation(**get_layout(obj)):
+                return render(obj, *args, **kwargs)
+
+        return rendered
+
+    return decorate
+
+
+def times_sign() -> str:
+    """The product sign of the notation in use: ·, or * in ASCII and SymPy's."""
+    return "·" if _NOTATION.get().style == "unicode" else "*"
 
 
 @contextmanager
@@ -54,7 +110,27 @@ def show(value) -> str:
 
 
 def text(value) -> str:
-    """A value as plain text: 13002, or SymPy's own form of a formula."""
+    """A value as text: 13002, or a formula in the notation in use (12·d² + 13·d)."""
+    with unlimited_digits():
+        if is_concrete(value):
+            return str(int(value))
+        if isinstance(value, (int, Fraction)):
+            return str(value)
+        current = _NOTATION.get()
+        if current.style == "sympy":
+            return str(value)
+        from .printing import readable
+
+        return readable(value, ascii=current.style == "ascii", counts=current.counts)
+
+
+def noun(value, singular: str, plural: str) -> str:
+    """The word for `value` of something: 1 bias, 3 biases, n biases."""
+    return singular if value == 1 else plural
+
+
+def sympy_text(value) -> str:
+    """A value as SymPy writes it (12*d**2 + 13*d): for JSON and for pasting into Python."""
     with unlimited_digits():
         return str(int(value)) if is_concrete(value) else str(value)
 
@@ -103,21 +179,41 @@ def latex(value) -> str:
     if isinstance(value, Fraction):
         return rf"\frac{{{latex(value.numerator)}}}{{{latex(value.denominator)}}}"
     from .latex import to_latex
+    from .printing import arranged
 
     with unlimited_digits():
-        return to_latex(value)
+        return to_latex(arranged(value, _NOTATION.get().counts))
 
 
 def json_value(value) -> Any:
     """A count as JSON: an integer when it is one, else the formula as SymPy writes it."""
     if is_concrete(value):
         return int(value)
-    return text(value)
+    return sympy_text(value)
 
 
 def shape_text(shape) -> str:
-    """(20, 20, 3)."""
+    """(20, 20, 3): in the language's order, channels last, as an expression writes it."""
     return "(" + ", ".join(text(extent) for extent in shape) + ")"
+
+
+def shown_shape(shape) -> str:
+    """A result's shape as its reader expects it: (20, 20, 3), or (3, 20, 20) when shapes
+    are written channels-first (PyTorch). (steps, features) stays as it is: PyTorch's
+    sequence layers read it so too (batch_first)."""
+    return shape_text(shown_extents(shape))
+
+
+def shown_extents(shape) -> tuple:
+    """The extents of a result's shape in the order shapes are written in."""
+    if _NOTATION.get().channels_first and len(shape) >= 3:
+        return (shape[-1], *shape[:-1])
+    return tuple(shape)
+
+
+def shape_order() -> str:
+    """The order of shown shapes, in words, for JSON and explain."""
+    return "channels_first" if _NOTATION.get().channels_first else "channels_last"
 
 
 def one_line(source: str, width: int = 48) -> str:

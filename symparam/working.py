@@ -6,7 +6,7 @@ Shared by --breakdown, `summary` and `explain`. SymPy is imported only for symbo
 from __future__ import annotations
 
 from .layers.base import Count
-from .values import is_concrete, latex, text
+from .values import is_concrete, latex, noun, text
 
 
 def _flat(factors) -> list:
@@ -56,7 +56,8 @@ def working(count: Count) -> str:
         note = f" ({count.adapter_note})" if count.adapter_note else ""
         parts.append(f"+ {text(count.adapters)} LoRA adapter weights{note}")
     if count.biases != 0:
-        parts.append(f"+ {text(count.biases)} biases" if parts else f"{text(count.biases)} biases")
+        biases = f"{text(count.biases)} {noun(count.biases, 'bias', 'biases')}"
+        parts.append(f"+ {biases}" if parts else biases)
     if count.non_trainable != 0:
         note = f" ({count.non_trainable_note})" if count.non_trainable_note else ""
         plus = "+ " if parts else ""
@@ -89,5 +90,6 @@ def sentence(count: Count, kind: str) -> str:
     text = working(count)
     text = text.replace(", + ", ", plus ").replace(" params", " parameters")
     if count.thawed().biases != 0 and count.factors:
-        text = text.replace(" biases", " biases (one per output)", 1)
+        word = " " + noun(count.thawed().biases, "bias", "biases")
+        text = text.replace(word, word + " (one per output)", 1)
     return text + "."

@@ -26,7 +26,9 @@ assert MLP_TOTAL == 13002
 
 SMALL = "in(2) -> dense(3) -> dense(2)"  # 2·3 + 3 = 9, then 3·2 + 2 = 8: 17
 GENERAL = "in(h0) -> dense(h1) -> ... -> dense(hl)"
-GENERAL_TEXT = "Sum(h[i - 1]*h[i], (i, 1, l)) + Sum(h[i], (i, 1, l))"
+GENERAL_TEXT = "Σ_{i=1}^{l} h_{i−1}·h_i + Σ_{i=1}^{l} h_i"
+GENERAL_ASCII = "sum_{i=1}^{l} h_{i-1}*h_i + sum_{i=1}^{l} h_i"
+GENERAL_SYMPY = "Sum(h[i - 1]*h[i], (i, 1, l)) + Sum(h[i], (i, 1, l))"
 
 
 def run(*args: str, input: str | None = None):
@@ -45,6 +47,8 @@ def succeeds(result) -> str:
 OUTPUTS = {
     "concrete": ([MLP], str(MLP_TOTAL)),
     "symbolic": ([GENERAL], GENERAL_TEXT),
+    "symbolic_ascii": ([GENERAL, "--ascii"], GENERAL_ASCII),
+    "symbolic_as_sympy_writes_it": ([GENERAL, "--format", "sympy"], GENERAL_SYMPY),
     "set_length_and_sequence": ([GENERAL, "--set", "l=3", "--set", "h=784,16,16,10"], "13002"),
     "set_sequence_infers_length": ([GENERAL, "--set", "h=784,16,16,10"], "13002"),
     "set_value_is_an_expression": (["in(d) -> dense(d)", "--set", "d=2^9"], str(512 * 512 + 512)),
@@ -100,14 +104,15 @@ def test_json_concrete_counts_are_integers():
 def test_json_symbolic_counts_are_strings():
     document = json.loads(succeeds(run(GENERAL, "--format", "json")))
     assert TOP_KEYS <= set(document)
-    assert document["total"] == document["trainable"] == GENERAL_TEXT
+    assert document["total"] == document["trainable"] == GENERAL_SYMPY  # machine-readable
+    assert document["total_text"] == GENERAL_TEXT  # and as the text output writes it
     assert document["weights"] == "Sum(h[i - 1]*h[i], (i, 1, l))"
     assert document["biases"] == "Sum(h[i], (i, 1, l))"
     assert document["non_trainable"] == 0
     assert r"\sum_{i=1}^{l}" in document["latex"]
     (layer,) = document["layers"]
     assert set(LAYER_KEYS) <= set(layer)
-    assert layer["params"] == GENERAL_TEXT
+    assert layer["params"] == GENERAL_SYMPY
     assert all(isinstance(layer[key], str) for key in ("weights", "biases"))
 
 

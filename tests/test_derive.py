@@ -64,7 +64,7 @@ def test_summary_groups_fold_and_open():
                "--set", "L=12", "--set", "H=12", "--dtype", "bf16")
     assert "Total params: 124,439,808 (237.35 MB)" in bf16
     opened = run("summary", "-f", GPT2, "--depth", "3")
-    assert "attention(H)" in opened and "L × (12*d**2 + 13*d)" in opened
+    assert "attention(H)" in opened and "L × (12·d² + 13·d)" in opened
 
 
 def leaf_sum(summary):
@@ -112,8 +112,8 @@ def test_explain_the_seed_2_3_2():
 
 def test_explain_shows_how_the_sums_arise():
     text = explain_text(explain(symparam.parse("in(h0) -> dense(h1) -> ... -> dense(hl)")))
-    assert "Layer i takes (h[i - 1]) to (h[i])" in text
-    assert "Sum(h[i - 1]*h[i], (i, 1, l)) weights and Sum(h[i], (i, 1, l)) biases" in text
+    assert "Layer i takes (h_{i−1}) to (h_i)" in text
+    assert "Σ_{i=1}^{l} h_{i−1}·h_i weights and Σ_{i=1}^{l} h_i biases" in text
 
 
 @pytest.mark.parametrize("fmt, marker", [("markdown", "- `dense(3)`"), ("latex", r"\begin{align*}")])
@@ -180,6 +180,19 @@ def test_solve_gives_the_exact_root():
     assert 678 < root < 679
 
 
+def test_solve_keeps_to_the_values_the_network_takes():
+    # GPT-2 small's sizes but d free: 12 heads must divide d, so d = 768 (124,439,808)
+    # and not 770, where the count would still be within 125M
+    text = run("solve", "-f", GPT2, "--set", "V=50257", "--set", "T=1024", "--set", "L=12",
+               "--set", "H=12", "--total", "125000000", "--for", "d")
+    assert text.startswith("d = 768: 124,439,808 params, within 125,000,000")
+    # a 5×5 kernel needs n >= 5: 8·(n − 4)²·10 + 10 + 608 <= 100,000 at n = 39
+    network = symparam.parse("in(n, n, 3) -> conv2d(8, 5) -> flatten -> dense(10)")
+    assert network.solve("n", 100_000).value == 39
+    assert network.evaluate(n=39) <= 100_000 < network.evaluate(n=40)
+    assert symparam.parse("in(n, n, 3) -> conv2d(8, 5)").solve("n", 10).value is None
+
+
 def test_same_count_at_a_different_depth():
     # A one-hidden-layer network of 100 units has 79,510 parameters; how wide may three
     # equal hidden layers be for the same budget?
@@ -205,8 +218,8 @@ def test_leading_term_of_gpt2_is_the_scaling_law_count():
     document = json.loads(run("count", "-f", GPT2, "--leading", "d", "--format", "json"))
     d, L = sp.symbols("d L", integer=True, positive=True)
     assert sp.parse_expr(document["leading"], local_dict={"d": d, "L": L}) == 12 * L * d**2
-    assert "leading (d → ∞): 12*L*d**2" in run("count", "-f", GPT2, "--leading", "d")
-    assert "O(d**2" in run("count", "-f", GPT2, "--order", "d")
+    assert "leading (d → ∞): 12·L·d²" in run("count", "-f", GPT2, "--leading", "d")
+    assert "order (d → ∞): O(d²)" in run("count", "-f", GPT2, "--order", "d")
 
 
 def test_memory_in_bytes():
@@ -277,17 +290,17 @@ def fails(*args) -> str:
 
 # With every h_i = h, Σ over i = 1..l of h_{i-1}·h_i + h_i is l·h² + l·h, by hand.
 GROWTH = {
-    "leading_l": ([GENERAL, "--leading", "l"], "leading (l → ∞): h*l*(h + 1), assuming every h_i = h"),
-    "order_l": ([GENERAL, "--order", "l"], "order: O(l, (l, oo)), assuming every h_i = h"),
-    "leading_h": ([GENERAL, "--leading", "h"], "leading (h → ∞): h**2*l, assuming every h_i = h"),
-    "order_h": ([GENERAL, "--order", "h"], "order: O(h**2, (h, oo)), assuming every h_i = h"),
+    "leading_l": ([GENERAL, "--leading", "l"], "leading (l → ∞): h·l·(h + 1), assuming every h_i = h"),
+    "order_l": ([GENERAL, "--order", "l"], "order (l → ∞): O(l), assuming every h_i = h"),
+    "leading_h": ([GENERAL, "--leading", "h"], "leading (h → ∞): h²·l, assuming every h_i = h"),
+    "order_h": ([GENERAL, "--order", "h"], "order (h → ∞): O(h²), assuming every h_i = h"),
     "n_to_L_minus_1": (["in(n_0) -> dense(n_1) -> ... -> dense(n_{L-1})", "--leading", "L"],
-                       "leading (L → ∞): L*n*(n + 1), assuming every n_i = n"),
+                       "leading (L → ∞): L·n·(n + 1), assuming every n_i = n"),
     # k only in the summands: Σ k²·c_{i-1}·c_i = k²·Σ c_{i-1}·c_i, nothing assumed
     "kernel_out_of_the_sum": ([CONV_STACK, "--leading", "k"],
-                              "leading (k → ∞): k**2*Sum(c[i - 1]*c[i], (i, 1, l))"),
+                              "leading (k → ∞): k²·Σ_{i=1}^{l} c_{i−1}·c_i"),
     "size_outside_the_sums": (["in(x) -> dense(h1) -> ... -> dense(hl) -> dense(y)", "--leading", "y"],
-                              "leading (y → ∞): y*(h[l] + 1)"),
+                              "leading (y → ∞): y·h_l + y"),
 }
 
 
@@ -319,7 +332,7 @@ def test_leading_refuses_an_expansion_past_its_limit_before_expanding():
     with pytest.raises(symparam.SymparamError, match="more than 1,000 terms"):
         symparam.parse("in(4) -> dense((d+e+f+g)^60)").leading("d")
     # (d + e + f + g)^6: C(9, 3) = 84 terms, within it; the top power of d is 5·d^6
-    assert "leading (d → ∞): 5*d**6" in run("count", "in(4) -> dense((d+e+f+g)^6)", "--leading", "d")
+    assert "leading (d → ∞): 5·d⁶" in run("count", "in(4) -> dense((d+e+f+g)^6)", "--leading", "d")
 
 
 @pytest.mark.parametrize(

@@ -600,9 +600,11 @@ api_sizes = st.dictionaries(
 
 
 def readme_texts() -> list[str]:
-    """The networks the README shows: the quoted arguments of `$ symparam ...` lines
-    in its console blocks, the strings in its Python blocks, its bare blocks whole."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The networks the documentation (README.md, docs/) shows: the quoted arguments of
+    `$ symparam ...` lines in its console blocks, the strings in its Python blocks, its
+    bare blocks whole."""
+    readme = "\n".join(path.read_text(encoding="utf-8")
+                       for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))])
     texts = []
     for language, block in re.findall(r"```(\w*)\n(.*?)```", readme, flags=re.S):
         if language == "console":
@@ -710,9 +712,9 @@ def test_the_command_line_exits_0_or_2_without_a_traceback(text, command, stdin,
 
 
 def test_the_real_texts_themselves_end_in_a_count_or_an_error():
-    """The seeds of the mutations, unmutated (the README's bare blocks include command
-    synopses: errors, not crashes)."""
-    assert len(TEXTS) > len(EXAMPLE_FILES) + 10, "the README's examples were not found"
+    """The seeds of the mutations, unmutated (the documentation's bare blocks include
+    command synopses: errors, not crashes)."""
+    assert len(TEXTS) > len(EXAMPLE_FILES) + 10, "the documentation's examples were not found"
     for text in TEXTS:
         outcome(text)
 

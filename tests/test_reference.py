@@ -17,11 +17,11 @@ def test_every_layer_kind_is_listed_with_its_signature():
 
 def test_the_formulas_are_counted_on_named_sizes():
     by_name = {entry.name: entry for entry in reference.entries()}
-    assert (by_name["dense"].example, by_name["dense"].keras) == ("in(d) -> dense(units)", "d*units + units")
-    assert by_name["conv2d"].keras == "C*filters*k**2 + filters"  # k×k kernel on C channels
+    assert (by_name["dense"].example, by_name["dense"].keras) == ("in(d) -> dense(units)", "d·units + units")
+    assert by_name["conv2d"].keras == "C·filters·k² + filters"  # k×k kernel on C channels
     # where the conventions differ, both are given
-    assert (by_name["batch_norm"].keras, by_name["batch_norm"].torch) == ("4*d", "2*d")
-    assert "4*d (Keras); 2*d (PyTorch)" in reference.layer_table()
+    assert (by_name["batch_norm"].keras, by_name["batch_norm"].torch) == ("4·d", "2·d")
+    assert "4·d (Keras); 2·d (PyTorch)" in reference.layer_table()
 
 
 def test_signatures_show_defaults_as_written():

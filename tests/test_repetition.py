@@ -122,4 +122,4 @@ def test_the_summary_writes_the_first_instance_and_the_others():
     rows = symparam.parse("in(784) -> dense(16) * 3").summary().rows
     assert (rows[0].formula, rows[0].params) == ("12560 + 2 × 272", 13104)
     rows = symparam.parse("in(784) -> dense(h) * L").summary().rows
-    assert rows[0].formula == "785*h + (L - 1) × (h**2 + h)"
+    assert rows[0].formula == "785·h + (L − 1) × (h² + h)"
