@@ -34,6 +34,11 @@ class UserError(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
+def echo(text: str) -> None:
+    """Print a command's text output: ASCII throughout under --ascii."""
+    click.echo(values.for_output(text))
+
+
 class SourceFile(click.File):
     """-f FILE: a file to read the expression from, '-' for standard input."""
 
@@ -135,6 +140,9 @@ def _read_bounded(file, name: str) -> str:
         ) from None
 
 
+ASCII_HELP = "Write in plain ASCII: formulas as h_{i-1}*h_i, d^2, sum_{i=1}^{l}; x for ×."
+
+
 def network_command(function):
     """The options every command shares: EXPR or -f FILE, --set, --convention. The
     command receives the counted Network; a SymparamError becomes exit code 2."""
@@ -147,7 +155,7 @@ def network_command(function):
     @click.option("--convention", type=click.Choice(CONVENTIONS), default="keras", show_default=True,
                   help="Whose parameter counting to follow where Keras and PyTorch differ.")
     @click.option("--ascii", "ascii_only", is_flag=True,
-                  help="Write formulas in plain ASCII: h_{i-1}*h_i, d^2, sum_{i=1}^{l}.")
+                  help=ASCII_HELP)
     @functools.wraps(function)
     def command(expression, file, settings, convention, ascii_only, **options):
         text, origin = _read_expression(expression, file)
@@ -204,12 +212,14 @@ def main():
 
 # ------------------------------------------------------------------ count
 
+SYMPY_FORMAT = "sympy: the text with formulas as SymPy writes them, to paste into Python."
+
 
 @main.command()
 @network_command
 @click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex.")
 @click.option("--format", "fmt", type=click.Choice(("text", "sympy", "latex", "json")), default="text",
-              show_default=True, help="sympy: formulas as SymPy writes them, to paste into Python.")
+              show_default=True, help=SYMPY_FORMAT)
 @click.option("--breakdown", is_flag=True, help="Show each layer's working, then the total.")
 @click.option("--leading", metavar="NAME", help="The leading term as NAME grows without bound.")
 @click.option("--order", metavar="NAME", help="The big-O of the count as NAME grows.")
@@ -233,24 +243,24 @@ def count(network: Network, as_latex, fmt, breakdown, leading, order, dtype):
         return
     show = values.latex if fmt == "latex" else values.text
     if breakdown:
-        click.echo(render.breakdown(network))
+        echo(render.breakdown(network))
         if fmt == "latex" and not network.is_concrete:
             click.echo(values.latex(total))
     elif not extras:
-        click.echo(show(total))
+        echo(show(total))
     else:
-        click.echo(f"total: {show(total)}")
+        echo(f"total: {show(total)}")
     trainable = network.analysis.trainable
     if network.analysis.non_trainable != 0 and values.is_concrete(trainable) and not breakdown:
-        click.echo(f"trainable: {values.share(trainable, total)}")
+        echo(f"trainable: {values.share(trainable, total)}")
     if leading:
-        click.echo(f"leading ({leading} → ∞): {show(extras['leading'])}")
+        echo(f"leading ({leading} → ∞): {show(extras['leading'])}")
     if order:
-        click.echo(f"order ({order} → ∞): {show(extras['order'])}")
+        echo(f"order ({order} → ∞): {show(extras['order'])}")
     if dtype:
         size = extras["bytes"]
         readable = f" ({_binary_size(size)})" if isinstance(size, int) else ""
-        click.echo(f"{dtype} weights: {show(size)} bytes{readable}")
+        echo(f"{dtype} weights: {show(size)} bytes{readable}")
 
 
 def _derived(network: Network, leading, order, dtype) -> dict:
@@ -280,13 +290,15 @@ def _binary_size(size: int) -> str:
 
 @main.command()
 @click.argument("name", required=False)
-def layers(name):
+@click.option("--ascii", "ascii_only", is_flag=True, help=ASCII_HELP)
+def layers(name, ascii_only):
     """List every layer kind, or show one (NAME, or an alias) in full: its signature,
     what it is, and its parameters under each convention."""
     from . import reference
 
     try:
-        click.echo(reference.layer_page(name) if name else reference.layer_table())
+        with values.notation("ascii" if ascii_only else "unicode"):
+            echo(reference.layer_page(name) if name else reference.layer_table())
     except SymparamError as error:
         raise UserError(error) from None
 
@@ -299,7 +311,8 @@ def layers(name):
 @click.option("--depth", type=click.IntRange(min=0), default=0, show_default=True,
               help="Open repeated blocks and definitions this many levels deep.")
 @click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex: an align* block.")
-@click.option("--format", "fmt", type=click.Choice(("text", "latex", "json")), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "sympy", "latex", "json")), default="text",
+              show_default=True, help=SYMPY_FORMAT)
 @click.option("--standalone", is_flag=True, help="With LaTeX: a whole document for pdflatex.")
 @click.option("--dtype", type=click.Choice(DTYPES),
               help="The parameters' type, for their memory in the totals (fp32 unless given).")
@@ -320,14 +333,14 @@ def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
     elif fmt == "latex":
         click.echo(_latex_output(table.to_latex(result), standalone))
     else:
-        click.echo(table.to_text(result))
+        echo(table.to_text(result))
 
 
 @main.command()
 @network_command
 @click.option("--latex", "as_latex", is_flag=True, help="Same as --format latex: an align* block.")
-@click.option("--format", "fmt", type=click.Choice(("text", "markdown", "latex", "json")),
-              default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "sympy", "markdown", "latex", "json")),
+              default="text", show_default=True, help=SYMPY_FORMAT)
 @click.option("--standalone", is_flag=True, help="With LaTeX: a whole document for pdflatex.")
 def explain(network: Network, as_latex, fmt, standalone):
     """The count derived in words, layer by layer."""
@@ -341,9 +354,9 @@ def explain(network: Network, as_latex, fmt, standalone):
     elif fmt == "latex":
         click.echo(_latex_output(words.to_latex(result), standalone))
     elif fmt == "markdown":
-        click.echo(words.to_markdown(result))
+        echo(words.to_markdown(result))
     else:
-        click.echo(words.to_text(result))
+        echo(words.to_text(result))
 
 
 # ------------------------------------------------------------------ solve and sweep
@@ -375,16 +388,16 @@ def solve(network: Network, name, budget, other, fmt):
         }))
         return
     if result.value is None:
-        click.echo(f"no whole {name} >= 1 keeps the count within {values.number(limit)}")
+        echo(f"no whole {name} >= 1 keeps the count within {values.number(limit)}")
     else:
-        click.echo(
+        echo(
             f"{name} = {result.value}: {values.number(result.count_at_value)} params, "
             f"within {values.number(limit)}"
         )
     if result.root is not None:
         # SymPy's own 6 digits: a float would print inf past 1.8e308
         approx = f" ≈ {result.root.evalf(6)}" if not result.root.is_Integer else ""
-        click.echo(f"exact root: {name} = {values.text(result.root)}{approx}")
+        echo(f"exact root: {name} = {values.text(result.root)}{approx}")
 
 
 def _limit(budget: int | None, other: str | None, convention: str) -> int:

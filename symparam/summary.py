@@ -17,7 +17,9 @@ from typing import Any
 from .dtypes import bytes_per_param
 from .layers.base import Count
 from .results import Group, Layer, check_rows
-from .values import is_concrete, json_value, latex, notation, number, one_line, percent, readable, written_as
+from .values import (
+    is_concrete, json_value, latex, notation, number, one_line, percent, readable, sum_sign, written_as,
+)
 from .values import text as plain
 from .values import shape_order, shown_extents, shown_shape
 from .working import formula, formula_latex
@@ -140,7 +142,7 @@ def _layer_row(node, count: Count, depth: int, repeats: tuple) -> SummaryRow:
 
 def _sum_row(node: Group, depth: int, repeats: tuple) -> SummaryRow:
     s = node.summation
-    text = f"Σ_{{{plain(s.index)}={plain(s.lower)}}}^{{{plain(s.upper)}}} ({formula(s.step)})"
+    text = f"{sum_sign()}_{{{plain(s.index)}={plain(s.lower)}}}^{{{plain(s.upper)}}} ({formula(s.step)})"
     text_latex = (
         rf"\sum_{{{latex(s.index)}={latex(s.lower)}}}^{{{latex(s.upper)}}} "
         rf"\left({formula_latex(s.step)}\right)"

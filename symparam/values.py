@@ -65,9 +65,9 @@ def written_as(get_layout):
     return decorate
 
 
-def times_sign() -> str:
-    """The product sign of the notation in use: ·, or * in ASCII and SymPy's."""
-    return "·" if _NOTATION.get().style == "unicode" else "*"
+def sum_sign() -> str:
+    """Σ, or sum in ASCII: Σ_{i=1}^{l} (...)."""
+    return "sum" if _NOTATION.get().style == "ascii" else "Σ"
 
 
 @contextmanager
@@ -122,6 +122,19 @@ def text(value) -> str:
         from .printing import readable
 
         return readable(value, ascii=current.style == "ascii", counts=current.counts)
+
+
+# The symbols of the words around formulas, and what the ASCII notation writes instead
+# (the formulas themselves are printed in ASCII by printing.Ascii).
+_ASCII_SYMBOLS = str.maketrans({
+    "×": "x", "·": "*", "−": "-", "─": "-", "→": "->", "≈": "~", "∞": "oo", "≤": "<=",
+    "≥": ">=", "…": "...", "γ": "gamma", "β": "beta", "›": ">",
+})
+
+
+def for_output(text: str) -> str:
+    """Text as the command line prints it: in the ASCII notation, ASCII throughout."""
+    return text.translate(_ASCII_SYMBOLS) if _NOTATION.get().style == "ascii" else text
 
 
 def noun(value, singular: str, plural: str) -> str:

@@ -237,3 +237,36 @@ def test_json_says_its_shape_order():
         assert document["shape_order"] == order
         assert document["rows"][1]["output_shape"] == shape
         assert document["layers"][1]["output_shape"] == shape
+
+
+@pytest.mark.parametrize("command", ["summary", "explain"])
+def test_summary_and_explain_write_sympys_str_on_request(command):
+    result = CliRunner().invoke(main, [command, "in(d) -> dense(d) * L", "--format", "sympy"])
+    assert result.exit_code == 0 and "d**2 + d" in result.output and "d²" not in result.output
+    ascii = CliRunner().invoke(main, [command, "in(d) -> dense(d) * L", "--ascii"]).output
+    assert "d^2 + d" in ascii and "d²" not in ascii and "·" not in ascii
+
+
+def test_errors_quote_sizes_in_the_notation_asked_for():
+    text = "in(d) -> residual(dense(2*d))"
+    assert "the branch's output (2·d)" in CliRunner().invoke(main, ["count", text]).output
+    assert "the branch's output (2*d)" in CliRunner().invoke(main, ["count", text, "--ascii"]).output
+
+
+ASCII_EXAMPLES = ["gpt2", "llama", "densenet121", "seed_cnn", "mlp_general", "resnet50_frozen", "cnn_symbolic"]
+
+
+@pytest.mark.parametrize("example", ASCII_EXAMPLES)
+@pytest.mark.parametrize("command", [["count", "--breakdown"], ["count", "--leading", "L"], ["summary", "--depth", "2"],
+                                     ["explain"]], ids=" ".join)
+def test_ascii_output_is_ascii_throughout(example, command):
+    result = CliRunner().invoke(main, [*command, "-f", f"examples/{example}.sp", "--ascii"])
+    if "--leading" in command and result.exit_code == 2:  # not every model has an L
+        return
+    assert result.exit_code == 0, result.output
+    assert result.output.isascii(), [line for line in result.output.splitlines() if not line.isascii()][:3]
+
+
+def test_the_layer_reference_in_ascii():
+    output = CliRunner().invoke(main, ["layers", "--ascii"]).output
+    assert output.isascii() and "4*d (Keras); 2*d (PyTorch)" in output
