@@ -7,6 +7,7 @@ unrolls it; a symbolic ellipsis becomes a Σ over the layer at index i.
 
 from __future__ import annotations
 
+from .building import building
 from . import ast
 from .algebra import Concrete, NeedsSymbols, Symbolic, is_integer, is_number
 from .errors import SymparamError, did_you_mean
@@ -24,6 +25,7 @@ LAYER_NAMES = frozenset(all_names())
 
 
 @unlimited_digits()  # layers' working and messages quote sizes of up to MAX_DIGITS digits
+@building
 def analyze(network: ast.Network, sizes: Sizes, convention: str = "keras") -> Result:
     """Count a parsed network with the given sizes: ints when it can, SymPy when it must."""
     sizes = infer_lengths(network, sizes)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
+from .building import building
 from . import ast, tables
 from .errors import SymparamError
 from .limits import MAX_DIGITS, MAX_INPUT, MAX_NESTING
@@ -46,6 +47,7 @@ def parser() -> Lark:
     return tables.load(AstBuilder())
 
 
+@building
 def parse_network(text: str) -> ast.Network:
     """Parse an architecture expression into its syntax tree."""
     if not text.strip() or not _has_code(text):

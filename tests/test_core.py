@@ -146,3 +146,19 @@ def test_layers_never_reach_up(name, path):
 def test_no_evaluator_on_user_text():
     for _, path in _modules():
         assert not re.search(r"\b(eval|exec|sympify|parse_expr)\(", path.read_text()), path
+
+
+def test_parsing_and_counting_leave_the_garbage_collector_as_they_found_it():
+    import gc
+
+    symparam.parse("in(784) -> dense(16) -> dense(10)")
+    assert gc.isenabled()
+    with pytest.raises(symparam.SymparamError):
+        symparam.parse("in(784) -> dense(16) -> dense(0)")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        symparam.parse("in(784) -> dense(16) -> dense(10)")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
