@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from .. import ast
+from ..algebra import is_number
 from .base import (
-    LORA, Choice, Count, Flag, Output, Rate, Real, Size, Word, keras_lora, layer, lora_adapters,
+    LORA, Choice, Count, Flag, Output, Param, Rate, Real, Size, Word, keras_lora, layer, lora_adapters,
 )
 
 # Activations have no parameters; each is listed with its Keras and PyTorch class names.
@@ -102,6 +104,52 @@ for _name, _aliases in ACTIVATIONS.items():
     elif _name in ("softmax", "log_softmax"):
         _params = (Real("axis", None, aliases=("dim",)),)
     layer(_name, aliases=_aliases, params=_params, doc="activation, no parameters")(_no_parameters)
+
+
+class Axes(Param):
+    """Axes as Keras numbers them, 1 for the first after the batch: 1, or (1, 2)."""
+
+    def convert(self, value, call):
+        items = value.items if isinstance(value, ast.Tuple) else (value,)
+        axes = tuple(call.size(self.name, item) for item in items)
+        if not all(is_number(axis) for axis in axes):
+            raise call.error_at(f"{self.name} must be axis numbers, not sizes with names", value)
+        return axes
+
+
+@layer(
+    "prelu",
+    aliases=("PReLU",),
+    params=(
+        Size("num_parameters", None, keyword_only=True),
+        Axes("shared_axes", None, keyword_only=True),
+    ),
+)
+def prelu(call, shape):
+    """A leaky ReLU whose negative slope is learned. PyTorch's nn.PReLU learns one slope,
+    or one per channel with num_parameters=C; Keras' PReLU one per input value, shared
+    along the axes in shared_axes ((1, 2): one per channel of an image). Without either,
+    each convention's own default."""
+    number, shared = call["num_parameters"], call["shared_axes"]
+    if number is not None and shared is not None:
+        raise call.error("give num_parameters (PyTorch's) or shared_axes (Keras'), not both")
+    if number is None and shared is None:
+        number, shared = (1, None) if call.convention == "torch" else (None, ())
+    if number is not None:
+        channels = shape[-1]
+        if number != 1 and not call.same_shape((number,), (channels,)):
+            raise call.error(f"num_parameters must be 1 or the {channels} channels, got {number}")
+        slopes, note = number, "one slope" if number == 1 else "one slope per channel"
+    else:
+        outside = [axis for axis in shared if not 1 <= axis <= len(shape)]
+        if outside:
+            raise call.error(f"shared_axes: axis {outside[0]} is not one of the input's axes 1 ... {len(shape)}")
+        slopes = 1
+        for axis, extent in enumerate(shape, start=1):
+            if axis not in shared:
+                slopes = slopes * extent
+        note = "one slope per value" + (" not shared" if shared else "")
+    return Output(shape, Count(weights=slopes, note=note))
 
 
 @layer("dropout", aliases=("Dropout",), params=(Rate("rate", None, aliases=("p",)),))

@@ -1,4 +1,4 @@
-"""Layers that only move values around: padding, upsampling, reshape, slice. No parameters."""
+"""Layers that only move values around: padding, cropping, upsampling, reshape, slice. No parameters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ..algebra import is_number
 from ..values import shape_text as format_shape
 from ..values import show
 from .base import Index, Output, Padding, Param, Size, Sizes, layer
-from .spatial import product, split_channels
+from .spatial import AXES, product, split_channels
 
 SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
 
@@ -33,8 +33,34 @@ def _upsampling(rank: int):
     return apply
 
 
+def _cropping(rank: int):
+    def apply(call, shape):
+        """Removes positions at both ends of each spatial axis: n -> n − before − after."""
+        spatial, channels = split_channels(call, shape, rank)
+        out = []
+        for axis, (n, (before, after)) in enumerate(zip(spatial, call["cropping"])):
+            left = n - before - after
+            if is_number(left) and left < 1:
+                raise call.error(
+                    f"crops {show(before)} + {show(after)} of the {show(n)} positions along the "
+                    f"{AXES[rank][axis]}: nothing would be left"
+                )
+            out.append(left)
+        return Output(tuple(out) + (channels,))
+
+    return apply
+
+
+# Keras' own defaults: Cropping1D (1, 1), Cropping2D nothing, Cropping3D one at each end.
+CROPPING = {1: ((1, 1),), 2: ((0, 0), (0, 0)), 3: ((1, 1),) * 3}
+
 for _rank in (1, 2, 3):
     _d = SUFFIX[_rank]
+    layer(
+        f"cropping{_rank}d",
+        aliases=(f"Cropping{_d}",),
+        params=(Padding("cropping", CROPPING[_rank], rank=_rank, words=()),),
+    )(_cropping(_rank))
     layer(
         f"zero_padding{_rank}d",
         aliases=(f"ZeroPadding{_d}",),

@@ -123,6 +123,46 @@ for _name, _aliases in (
     layer(_name, aliases=_aliases, params=_recurrent_params(_name))(_recurrent(_name))
 
 
+# One step of a recurrent layer, as its own layer: (features) -> (units).
+CELLS = {
+    "simple_rnn_cell": ("simple_rnn", ("SimpleRNNCell", "RNNCell")),
+    "lstm_cell": ("lstm", ("LSTMCell",)),
+    "gru_cell": ("gru", ("GRUCell",)),
+}
+
+
+def _cell_params(name: str):
+    params = [
+        Size("units", aliases=("hidden_size",), describe="the number of units"),
+        Flag("bias", True, aliases=("use_bias",)),
+    ]
+    if name == "gru":
+        params.append(Flag("reset_after", True))
+    return tuple(params)
+
+
+def _cell(name: str):
+    gates = GATES[name]
+
+    def apply(call, shape):
+        """One step of the recurrent layer on one vector of features: its count as the
+        layer's (Keras' SimpleRNNCell, LSTMCell, GRUCell; PyTorch's RNNCell, LSTMCell,
+        GRUCell, whose two bias vectors per gate count as the layers' do)."""
+        if len(shape) != 1:
+            raise call.error(f"needs one vector of features per step, got {format_shape(shape)}")
+        if call.convention == "torch" and call.values.get("reset_after") is False:
+            raise call.error("PyTorch's GRUCell always resets after: reset_after=false is Keras only")
+        weights, biases = _layer_count(call, gates, shape[0], call["units"], None)
+        note = f"{gates} gate{'s' if gates > 1 else ''} × {call['units']} units"
+        return Output((call["units"],), Count(weights=weights, biases=biases, note=note))
+
+    return apply
+
+
+for _name, (_layer, _aliases) in CELLS.items():
+    layer(_name, aliases=_aliases, params=_cell_params(_layer))(_cell(_layer))
+
+
 # ------------------------------------------------------------------ attention
 
 

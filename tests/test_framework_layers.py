@@ -1,0 +1,132 @@
+"""Framework layers that hold parameters, added from the list of those symparam lacked:
+PReLU, Cropping1D/2D/3D, and the recurrent cells (RNNCell, LSTMCell, GRUCell).
+
+Each row gives the count under both conventions and the output shape (channels last).
+The figures were read off Keras 3.15.1 (`layer.count_params()`) and PyTorch 2.13
+(`sum(p.numel() for p in module.parameters())`); the tests below build the same layers
+with each framework, when it is installed, and compare again.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import symparam
+
+# text, Keras' count, PyTorch's count, output shape
+LAYERS = {
+    # Keras: one slope per input value; PyTorch: one slope
+    "prelu": ("in(8, 9, 4) -> prelu", 8 * 9 * 4, 1, (8, 9, 4)),
+    "prelu-shared": ("in(8, 9, 4) -> prelu(shared_axes=(1, 2))", 4, 4, (8, 9, 4)),
+    "prelu-per-channel": ("in(8, 9, 4) -> PReLU(num_parameters=4)", 4, 4, (8, 9, 4)),
+    "prelu-one": ("in(10, 6) -> prelu(num_parameters=1)", 1, 1, (10, 6)),
+    "cropping1d": ("in(20, 3) -> cropping1d", 0, 0, (18, 3)),
+    "cropping2d": ("in(20, 21, 3) -> cropping2d(((1, 2), (3, 4)))", 0, 0, (17, 14, 3)),
+    "cropping3d": ("in(5, 6, 7, 2) -> Cropping3D", 0, 0, (3, 4, 5, 2)),
+    # 4·16·(32 + 16) weights; biases: Keras 4·16, PyTorch b_ih and b_hh, 2·4·16
+    "lstm-cell": ("in(32) -> lstm_cell(16)", 3136, 3200, (16,)),
+    # GRU resets after in both by default: two bias vectors per gate
+    "gru-cell": ("in(32) -> GRUCell(16)", 2400, 2400, (16,)),
+    "rnn-cell": ("in(32) -> RNNCell(16, bias=false)", 768, 768, (16,)),
+    "rnn-cell-bias": ("in(32) -> simple_rnn_cell(16)", 784, 800, (16,)),
+}
+
+
+@pytest.mark.parametrize("text, keras, torch, shape", LAYERS.values(), ids=LAYERS.keys())
+def test_counts_and_shapes(text, keras, torch, shape):
+    for convention, expected in (("keras", keras), ("torch", torch)):
+        network = symparam.parse(text, convention=convention)
+        assert (network.value, network.output_shape) == (expected, shape), convention
+
+
+def test_a_keras_gru_cell_may_reset_before():
+    # Keras' GRUCell(16, reset_after=False): one bias vector per gate, 3·16·48 + 3·16
+    assert symparam.count("in(32) -> gru_cell(16, reset_after=false)") == 2352
+    with pytest.raises(symparam.SymparamError, match="always resets after"):
+        symparam.count("in(32) -> gru_cell(16, reset_after=false)", convention="torch")
+
+
+def test_symbolic_forms():
+    assert str(symparam.parse("in(T, d) -> prelu").total) == "T*d"
+    assert symparam.parse("in(i) -> lstm_cell(u)", convention="torch").formula() == "4·i·u + 4·u² + 8·u"
+    assert symparam.parse("in(n, c) -> cropping1d((a, b))").output_shape == symparam.parse(
+        "in(n, c) -> cropping1d((a, b))").output_shape  # symbolic extents are kept
+    shape = symparam.parse("in(n, c) -> cropping1d((2, 3))").output_shape
+    assert str(shape[0]) == "n - 5"
+
+
+ERRORS = {
+    "prelu-both": ("in(8, 9, 4) -> prelu(num_parameters=4, shared_axes=1)", "not both", 16),
+    "prelu-count": ("in(8, 9, 4) -> prelu(num_parameters=3)", "must be 1 or the 4 channels, got 3", 16),
+    "prelu-axis": ("in(8, 9, 4) -> prelu(shared_axes=(1, 4))", "axis 4 is not one of the input's axes 1 ... 3", 16),
+    "prelu-named-axis": ("in(8, 9, 4) -> prelu(shared_axes=a)", "must be axis numbers", 34),
+    "cropping-all": ("in(4, 21, 3) -> cropping2d(2)", r"crops 2 \+ 2 of the 4 positions along the height", 17),
+    "cropping-rank": ("in(20, 3) -> cropping2d", r"needs an input \(height, width, channels\)", 14),
+    "cell-sequence": ("in(10, 32) -> lstm_cell(16)", r"needs one vector of features per step, got \(10, 32\)", 15),
+}
+
+
+@pytest.mark.parametrize("text, message, column", ERRORS.values(), ids=ERRORS.keys())
+def test_errors_name_the_layer(text, message, column):
+    with pytest.raises(symparam.SymparamError, match=message) as caught:
+        symparam.parse(text)
+    assert (caught.value.line, caught.value.column) == (1, column)
+
+
+# ------------------------------------------------------------------ the frameworks themselves
+
+
+def _torch_modules(nn):
+    class First(nn.Module):  # LSTMCell returns (h, c): its output is h
+        def __init__(self, cell):
+            super().__init__()
+            self.cell = cell
+
+        def forward(self, x):
+            out = self.cell(x)
+            return out[0] if isinstance(out, tuple) else out
+
+    return {  # the module, and its input (channels first, no batch axis)
+        "prelu": (nn.PReLU(), (4, 8, 9)),
+        "prelu-shared": (nn.PReLU(4), (4, 8, 9)),
+        "prelu-per-channel": (nn.PReLU(4), (4, 8, 9)),
+        "prelu-one": (nn.PReLU(1), (6, 10)),
+        "lstm-cell": (First(nn.LSTMCell(32, 16)), (32,)),
+        "gru-cell": (nn.GRUCell(32, 16), (32,)),
+        "rnn-cell": (nn.RNNCell(32, 16, bias=False), (32,)),
+        "rnn-cell-bias": (nn.RNNCell(32, 16), (32,)),
+    }
+
+
+def test_pytorch_counts_as_the_table_says():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed")
+    for key, (module, torch_input) in _torch_modules(torch.nn).items():
+        text, _, expected, shape = LAYERS[key]
+        assert sum(p.numel() for p in module.parameters()) == expected, key
+        output = tuple(module(torch.zeros(1, *torch_input)).shape[1:])
+        assert output[1:] + output[:1] == shape, key  # channels last, as symparam writes it
+
+
+def test_keras_counts_as_the_table_says():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="Keras not installed")
+    np = pytest.importorskip("numpy")
+    L = keras.layers
+    layers = {
+        "prelu": (L.PReLU(), (8, 9, 4)),
+        "prelu-shared": (L.PReLU(shared_axes=[1, 2]), (8, 9, 4)),
+        "cropping1d": (L.Cropping1D(), (20, 3)),
+        "cropping2d": (L.Cropping2D(((1, 2), (3, 4))), (20, 21, 3)),
+        "cropping3d": (L.Cropping3D(), (5, 6, 7, 2)),
+    }
+    for key, (layer, shape) in layers.items():
+        output = layer(np.zeros((1, *shape), "float32"))
+        _, expected, _, out_shape = LAYERS[key]
+        assert (layer.count_params(), tuple(output.shape[1:])) == (expected, out_shape), key
+    cells = {"lstm-cell": (L.LSTMCell(16), 2), "gru-cell": (L.GRUCell(16), 1),
+             "rnn-cell": (L.SimpleRNNCell(16, use_bias=False), 1), "rnn-cell-bias": (L.SimpleRNNCell(16), 1)}
+    for key, (cell, states) in cells.items():
+        output, _ = cell(np.zeros((1, 32), "float32"), [np.zeros((1, 16), "float32")] * states)
+        assert (cell.count_params(), tuple(output.shape[1:])) == LAYERS[key][1:4:2], key
