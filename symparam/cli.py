@@ -285,6 +285,32 @@ def _binary_size(size: int) -> str:
     return binary_size(size)
 
 
+# ------------------------------------------------------------------ check
+
+
+@main.command("check")
+@network_command
+@click.option("--against", type=click.Choice(("torch",)), default="torch", show_default=True,
+              help="The framework to build each layer with (on the meta device: no memory).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def check_command(network: Network, against, fmt):
+    """Build every layer with the framework's own classes and compare its parameters
+    with symparam's count, row by row; exit 1 when any differs. Counts under the
+    framework's convention; every size needs a value (--set)."""
+    from . import check as checking
+    from . import render
+
+    if network.convention != against:
+        network = Network.count(network.syntax, network.sizes, against)
+    result = checking.check(network, against)
+    if fmt == "json":
+        click.echo(render.dumps({"expression": network.expression, **checking.to_json_dict(result)}))
+    else:
+        echo(checking.to_text(result))
+    if not result.agrees:
+        click.get_current_context().exit(1)
+
+
 # ------------------------------------------------------------------ the layer reference
 
 

@@ -142,9 +142,10 @@ class _Counter:
         if out.count.tie is not None:
             self.check_tie(ir.call, out.count)
         if not ir.holds_chains:
-            return Layer(ir.kind.name, ir.source, ir.call.span, shape, tuple(out.shape), out.count)
+            return Layer(ir.kind.name, ir.source, ir.call.span, shape, tuple(out.shape), out.count,
+                         call.values)
         return group(self.algebra, ir.kind.name, ir.source, ir.call.span, shape, out.shape,
-                     children, times=out.times, own=out.count)
+                     children, times=out.times, own=out.count, arguments=call.values)
 
     # -------------------------------------------------------------- names and ties
 

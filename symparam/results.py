@@ -70,9 +70,13 @@ class _Node(_Positioned):
             yield from child.walk(depth + 1)
 
 
-class Layer(namedtuple("Layer", "kind source span input_shape output_shape count"), _Node):
+class Layer(
+    namedtuple("Layer", "kind source span input_shape output_shape count arguments", defaults=(None,)),
+    _Node,
+):
     """A layer: its kind, its source as written, where it stands, its shapes and the
-    Count of one instance."""
+    Count of one instance; `arguments`, its parameters' values as bound (a dict by the
+    kind's parameter names: {"units": 16, "bias": True, ...}), for building it again."""
 
     __slots__ = ()
     children = ()
@@ -95,8 +99,8 @@ class Group(
     namedtuple(
         "Group",
         "kind source span input_shape output_shape children weights biases non_trainable "
-        "params times own summation",
-        defaults=(None, NO_COUNT, None),
+        "params times own summation arguments",
+        defaults=(None, NO_COUNT, None, None),
     ),
     _Node,
 ):
@@ -104,7 +108,8 @@ class Group(
     holding chains ("residual", ...). `weights`, `biases`, `non_trainable` and `params`
     are the totals of the whole group; `params` is folded as the tree is, times × (Σ
     children) + own: L·(12d² + 13d). `times` multiplies the children (None: once), `own`
-    is the group's own Count (moe's router), `summation` says the Σ of a "sum"."""
+    is the group's own Count (moe's router), `summation` says the Σ of a "sum";
+    `arguments` a layer holding chains' bound parameters, as a Layer's."""
 
     __slots__ = ()
     params = property(itemgetter(9))  # the field, not _Node's w + b + n
@@ -114,7 +119,7 @@ Node = Layer | Group
 
 
 def group(algebra, kind, source, span, input_shape, output_shape, children, times=None,
-          own: Count = NO_COUNT) -> Group:
+          own: Count = NO_COUNT, arguments=None) -> Group:
     """A group with its totals folded: times × Σ children + own."""
     add = algebra.add_all
     totals = [
@@ -128,7 +133,7 @@ def group(algebra, kind, source, span, input_shape, output_shape, children, time
     own_totals = (own.weights, own.biases, own.non_trainable, own.params)
     totals = [value + extra if extra != 0 else value for value, extra in zip(totals, own_totals)]
     return Group(kind, source, span, input_shape, tuple(output_shape), tuple(children), *totals,
-                 times=times, own=own)
+                 times=times, own=own, arguments=arguments)
 
 
 def _param_terms(node) -> tuple:
@@ -171,7 +176,7 @@ def freeze(algebra, node, memo: dict | None = None):
     else:
         children = [freeze(algebra, child, memo) for child in node.children]
         frozen = group(algebra, node.kind, node.source, node.span, node.input_shape,
-                       node.output_shape, children, node.times, node.own.frozen_count())
+                       node.output_shape, children, node.times, node.own.frozen_count(), node.arguments)
     memo[key] = frozen
     return frozen
 
@@ -193,13 +198,14 @@ def _multiplied(attribute: str) -> property:
 class LayerResult(
     namedtuple(
         "LayerResult",
-        "kind source span input_shape output_shape count groups summation",
-        defaults=((), None),
+        "kind source span input_shape output_shape count groups summation arguments",
+        defaults=((), None, None),
     ),
     _Positioned,
 ):
     """One row: a layer (or a Σ of layers) with what it contributes. `count` is one
-    instance's (for a Σ row, the sums); `groups` what encloses it, outermost first."""
+    instance's (for a Σ row, the sums); `groups` what encloses it, outermost first;
+    `arguments` the layer's bound parameters (None for a Σ)."""
 
     __slots__ = ()
 
@@ -238,7 +244,7 @@ def _flatten(children, path: tuple, out: list) -> None:
         if isinstance(node, Layer):
             if node.kind != "input":
                 out.append(LayerResult(node.kind, node.source, node.span, node.input_shape,
-                                       node.output_shape, node.count, path))
+                                       node.output_shape, node.count, path, None, node.arguments))
         elif node.summation is not None:
             out.append(_sum_row(node, path))
         elif node.kind in ("chain", "branch"):  # another chain; one of parallel's branches
@@ -248,7 +254,7 @@ def _flatten(children, path: tuple, out: list) -> None:
         else:  # a layer holding chains: its own row only when it has parameters of its own
             if node.own.params != 0:
                 out.append(LayerResult(node.kind, node.source, node.span, node.input_shape,
-                                       node.output_shape, node.own, path))
+                                       node.output_shape, node.own, path, None, node.arguments))
             _flatten(node.children, path + (Enclosing("layer", node.source, node.span, node.times),), out)
 
 

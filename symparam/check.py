@@ -1,0 +1,157 @@
+"""`symparam check`: every layer built again with a framework's own classes, its
+parameters counted by the framework, and compared with symparam's count, row by row.
+
+The network is counted under the framework's convention, with every size given. Each
+row of the flat view (a layer, times the repetitions around it) is built once from the
+arguments symparam bound and its input shape; its parameters are what the framework
+holds, minus a matrix shared with another layer (tie=), and not trained inside a frozen
+part (LoRA adapters excepted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import SymparamError
+from .results import LayerResult
+from .values import text
+
+FRAMEWORKS = ("torch",)
+EXTRAS = {"torch": "pip install 'symparam[torch]'"}
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Parameters in all, trained, and kept untrained."""
+
+    params: int
+    trainable: int
+    non_trainable: int
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    source: str
+    kind: str
+    times: int  # the repetitions around the row
+    symparam: Counted
+    framework: Counted
+
+    @property
+    def agrees(self) -> bool:
+        return self.symparam == self.framework
+
+
+@dataclass(frozen=True)
+class Check:
+    framework: str
+    rows: tuple[CheckRow, ...]
+    symparam: Counted  # the network's totals
+    framework_total: Counted
+
+    @property
+    def agrees(self) -> bool:
+        return self.symparam == self.framework_total and all(row.agrees for row in self.rows)
+
+
+def check(network, against: str = "torch") -> Check:
+    """Build `network` (a Network with every size given) with the framework and compare."""
+    if against not in FRAMEWORKS:
+        raise SymparamError(f"symparam checks against {', '.join(FRAMEWORKS)}, not {against!r}")
+    if network.value is None:  # sizes the count needs (a sequence length need not be given)
+        symbols = network.total.free_symbols
+        tables = {getattr(symbol, "base", None) and symbol.base.label for symbol in symbols}
+        names = ", ".join(sorted(text(symbol) for symbol in symbols if symbol not in tables))
+        raise SymparamError(f"check builds the model with its sizes known: give {names} with --set")
+    builder = _framework(against)
+    rows = tuple(_check_row(row, builder, network.expression) for row in network.analysis.rows)
+    analysis = network.analysis
+    totals = Counted(int(analysis.total), int(analysis.trainable), int(analysis.non_trainable))
+    built = Counted(*(sum(getattr(row.framework, field) for row in rows)
+                      for field in ("params", "trainable", "non_trainable")))
+    return Check(against, rows, totals, built)
+
+
+def _framework(name: str):
+    try:
+        from .frameworks import pytorch
+    except ImportError:
+        raise SymparamError(f"checking against PyTorch needs it installed: {EXTRAS[name]}") from None
+    return pytorch
+
+
+def _check_row(row: LayerResult, builder, source: str) -> CheckRow:
+    written = " ".join(row.source.split())
+    if row.summation is not None:
+        raise SymparamError(f"{written}: counted as a Σ over its instances, which check does not "
+                            "build one by one yet (an ellipsis with its ends given is written out)",
+                            row.span, source)
+    times = int(row.multiplier)
+    ours = Counted(int(row.params), int(row.trainable), int(row.non_trainable))
+    try:
+        module = builder.build(row.kind, row.arguments or {}, row.input_shape)
+    except builder.Unsupported as error:
+        raise SymparamError(f"{written}: {error}", row.span, source) from None
+    theirs = _counted(module, row)
+    theirs = Counted(*(times * value for value in (theirs.params, theirs.trainable, theirs.non_trainable)))
+    return CheckRow(written, row.kind, times, ours, theirs)
+
+
+def _counted(module, row: LayerResult) -> Counted:
+    """The module's parameters as this row holds them: a tied matrix left out (it is
+    counted where it is named), a frozen layer's untrained but for its adapters."""
+    params = dict(module.named_parameters())
+    if row.count.tie is not None:
+        params = {name: p for name, p in params.items() if name not in ("weight", "base.weight")}
+    total = sum(p.numel() for p in params.values())
+    if row.count.frozen is None:
+        return Counted(total, total, 0)
+    adapters = sum(p.numel() for name, p in params.items() if ".adapters." in f".{name}")
+    return Counted(total, adapters, total - adapters)
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def to_text(result: Check) -> str:
+    from .values import number
+
+    framework = {"torch": "PyTorch"}[result.framework]
+    cells = [("Layer", "symparam", framework, "")]
+    for row in result.rows:
+        label = row.source if len(row.source) <= 48 else row.source[:45] + "..."
+        if row.times != 1:
+            label = f"{label}  ×{row.times}"
+        cells.append((label, number(row.symparam.params), number(row.framework.params),
+                      "✓" if row.agrees else "✗ differs"))
+    for name in ("params", "trainable", "non_trainable"):
+        ours, theirs = getattr(result.symparam, name), getattr(result.framework_total, name)
+        label = {"params": "Total params", "trainable": "Trainable params",
+                 "non_trainable": "Non-trainable params"}[name]
+        cells.append((label, number(ours), number(theirs), "✓" if ours == theirs else "✗ differs"))
+    widths = [max(len(line[i]) for line in cells) for i in range(4)]
+    rule = "─" * (sum(widths) + 6)
+    lines = []
+    for index, line in enumerate(cells):
+        if index in (1, len(result.rows) + 1):
+            lines.append(rule)
+        lines.append(f"{line[0]:<{widths[0]}}  {line[1]:>{widths[1]}}  {line[2]:>{widths[2]}}  {line[3]}".rstrip())
+    verdict = (f"symparam and {framework} agree" if result.agrees
+               else f"symparam and {framework} differ on {sum(not r.agrees for r in result.rows)} rows")
+    return "\n".join(lines + [rule, verdict])
+
+
+def to_json_dict(result: Check) -> dict:
+    def counted(value: Counted) -> dict:
+        return {"params": value.params, "trainable": value.trainable, "non_trainable": value.non_trainable}
+
+    return {
+        "against": result.framework,
+        "agrees": result.agrees,
+        "totals": {"symparam": counted(result.symparam), result.framework: counted(result.framework_total)},
+        "rows": [
+            {"source": row.source, "kind": row.kind, "times": row.times, "agrees": row.agrees,
+             "symparam": counted(row.symparam), result.framework: counted(row.framework)}
+            for row in result.rows
+        ],
+    }

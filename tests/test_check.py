@@ -1,0 +1,140 @@
+"""`symparam check --against torch`: each layer built with PyTorch's own classes on the
+meta device, its parameters counted by PyTorch, compared with symparam's row by row."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import symparam
+from symparam.cli import main
+
+pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0 to run the checks")
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# Counted as a Σ over the instances of a repetition whose shape grows: not built one by one yet.
+NOT_BUILT = {"densenet121.sp"}
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["check", *args])
+
+
+def example_sizes(path: Path) -> list[str]:
+    """The --set values a model file's comments give for its sizes."""
+    return [word for setting in re.findall(r"--set (\S+)", path.read_text()) for word in ("--set", setting)]
+
+
+@pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.glob("*.sp") if p.name not in NOT_BUILT),
+                         ids=lambda path: path.stem)
+def test_every_example_agrees_with_pytorch(path):
+    result = run("-f", str(path), *example_sizes(path))
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("symparam and PyTorch agree")
+
+
+def test_the_table_has_a_row_per_layer_and_the_totals():
+    output = run("in(784) -> dense(16) -> relu -> dense(10)").output
+    assert output.splitlines() == [
+        "Layer                 symparam  PyTorch",
+        "──────────────────────────────────────────",
+        "dense(16)               12,560   12,560  ✓",
+        "relu                         0        0  ✓",
+        "dense(10)                  170      170  ✓",
+        "──────────────────────────────────────────",
+        "Total params            12,730   12,730  ✓",
+        "Trainable params        12,730   12,730  ✓",
+        "Non-trainable params         0        0  ✓",
+        "──────────────────────────────────────────",
+        "symparam and PyTorch agree",
+    ]
+
+
+def test_it_counts_under_pytorchs_convention():
+    # Keras would count the moving statistics as 2·16 non-trainable; PyTorch keeps them as buffers
+    output = run("in(20, 20, 3) -> conv2d(16, 3, bias=false) -> batch_norm").output
+    assert "Total params                432      432  ✓" not in output
+    assert re.search(r"batch_norm\s+32\s+32  ✓", output)
+
+
+def test_repetitions_ties_frozen_parts_and_adapters():
+    gpt2 = run("-f", str(EXAMPLES / "gpt2.sp"), *example_sizes(EXAMPLES / "gpt2.sp")).output
+    assert re.search(r"attention\(H\)  ×12\s+28,348,416\s+28,348,416  ✓", gpt2)
+    assert re.search(r"dense\(V, bias=false, tie=wte\)\s+0\s+0  ✓", gpt2)  # counted at wte
+    tuned = run("in(8) -> frozen(dense(4, lora=2)) -> dense(1)").output
+    assert re.search(r"Trainable params\s+29\s+29  ✓", tuned)  # 2·(8 + 4) adapters + 5
+    assert re.search(r"Non-trainable params\s+36\s+36  ✓", tuned)
+
+
+def test_json():
+    result = run("in(2) -> dense(3) -> dense(2)", "--format", "json")
+    document = json.loads(result.output)
+    assert document["agrees"] is True and document["against"] == "torch"
+    assert document["totals"] == {"symparam": {"params": 17, "trainable": 17, "non_trainable": 0},
+                                  "torch": {"params": 17, "trainable": 17, "non_trainable": 0}}
+    assert [row["torch"]["params"] for row in document["rows"]] == [9, 8]
+
+
+def test_a_wrong_formula_is_caught_with_its_row(monkeypatch):
+    """A deliberately wrong count for one layer kind (one bias too many) shows as the
+    row that differs, and the check exits 1."""
+    from symparam.layers import base
+
+    kind = base.REGISTRY["dense"]
+    right = kind.apply
+
+    def wrong(call, shape):
+        out = right(call, shape)
+        return out._replace(count=out.count._replace(biases=out.count.biases + 1))
+
+    monkeypatch.setitem(base.REGISTRY, "dense", kind._replace(apply=wrong))
+    monkeypatch.setitem(base._BY_NAME, "dense", kind._replace(apply=wrong))
+    result = run("in(4) -> relu -> dense(3)")
+    assert result.exit_code == 1
+    assert re.search(r"dense\(3\)\s+16\s+15  ✗ differs", result.output)
+    assert result.output.rstrip().endswith("symparam and PyTorch differ on 1 rows")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["in(d) -> dense(d)"], "give d with --set"),
+    (["in(h0) -> dense(h1) -> ... -> dense(hl)", "--set", "l=3"], "give h_0, h_1, h_2, h_3 with --set"),
+    (["in(8, 4) -> conv1d(4, 3, padding=causal)"], "1:34: conv1d(4, 3, padding=causal): PyTorch does not support"),
+    (["in(8, 9, 4) -> prelu(shared_axes=1)"], "PyTorch's PReLU has one slope or one per channel"),
+    (["-f", str(EXAMPLES / "densenet121.sp"), "--set", "k=32"], "counted as a Σ over its instances"),
+])
+def test_what_cannot_be_checked_is_said(args, message):
+    result = run(*args)
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_without_pytorch_it_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    import symparam.frameworks
+
+    monkeypatch.delitem(sys.modules, "symparam.frameworks.pytorch", raising=False)
+    monkeypatch.delattr(symparam.frameworks, "pytorch", raising=False)
+    result = run("in(2) -> dense(3)")
+    assert result.exit_code == 2
+    assert "checking against PyTorch needs it installed: pip install 'symparam[torch]'" in result.output
+
+
+def test_the_api():
+    from symparam.check import check
+
+    result = check(symparam.parse("in(2) -> dense(3) -> dense(2)", convention="torch"))
+    assert result.agrees and [row.framework.params for row in result.rows] == [9, 8]
+
+
+def test_every_layer_kind_is_built_or_holds_nothing():
+    """A new layer kind needs a PyTorch builder (or a place among those holding nothing)."""
+    from symparam.frameworks.pytorch import BUILDERS, HOLDS_NOTHING
+    from symparam.layers.base import REGISTRY
+
+    structure = {"input", "residual", "parallel", "frozen"}  # no parameters of their own
+    assert set(REGISTRY) - set(BUILDERS) - HOLDS_NOTHING == structure
+    assert not (set(BUILDERS) | HOLDS_NOTHING) - set(REGISTRY)
