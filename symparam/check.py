@@ -16,8 +16,9 @@ from .errors import SymparamError
 from .results import LayerResult
 from .values import text
 
-FRAMEWORKS = ("torch",)
-EXTRAS = {"torch": "pip install 'symparam[torch]'"}
+FRAMEWORKS = ("torch", "keras")
+NAMES = {"torch": "PyTorch", "keras": "Keras"}
+EXTRAS = {"torch": "pip install 'symparam[torch]'", "keras": "pip install 'symparam[keras]'"}
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,16 @@ def check(network, against: str = "torch") -> Check:
 
 
 def _framework(name: str):
+    """The framework's builders: a module with build(kind, arguments, shape), counted(built,
+    tied, frozen) and the exception Unsupported."""
     try:
-        from .frameworks import pytorch
+        if name == "torch":
+            from .frameworks import pytorch as builders
+        else:
+            from .frameworks import keras3 as builders
     except ImportError:
-        raise SymparamError(f"checking against PyTorch needs it installed: {EXTRAS[name]}") from None
-    return pytorch
+        raise SymparamError(f"checking against {NAMES[name]} needs it installed: {EXTRAS[name]}") from None
+    return builders
 
 
 def _check_row(row: LayerResult, builder, source: str) -> CheckRow:
@@ -92,22 +98,17 @@ def _check_row(row: LayerResult, builder, source: str) -> CheckRow:
         module = builder.build(row.kind, row.arguments or {}, row.input_shape)
     except builder.Unsupported as error:
         raise SymparamError(f"{written}: {error}", row.span, source) from None
-    theirs = _counted(module, row)
-    theirs = Counted(*(times * value for value in (theirs.params, theirs.trainable, theirs.non_trainable)))
+    params, trainable, non_trainable = builder.counted(module, row.count.tie is not None, _frozen(row))
+    theirs = Counted(times * params, times * trainable, times * non_trainable)
     return CheckRow(written, row.kind, times, ours, theirs)
 
 
-def _counted(module, row: LayerResult) -> Counted:
-    """The module's parameters as this row holds them: a tied matrix left out (it is
-    counted where it is named), a frozen layer's untrained but for its adapters."""
-    params = dict(module.named_parameters())
-    if row.count.tie is not None:
-        params = {name: p for name, p in params.items() if name not in ("weight", "base.weight")}
-    total = sum(p.numel() for p in params.values())
-    if row.count.frozen is None:
-        return Counted(total, total, 0)
-    adapters = sum(p.numel() for name, p in params.items() if ".adapters." in f".{name}")
-    return Counted(total, adapters, total - adapters)
+def _frozen(row: LayerResult) -> bool:
+    """Is the layer frozen (trainable=false, or inside frozen(...)): nothing trained but
+    its adapters? (Keras' own LoRA also holds an adapted kernel untrained, and the
+    framework says which: that alone is no freezing.)"""
+    count = row.count
+    return count.frozen is not None and count.weights == count.adapters and count.biases == 0
 
 
 # ------------------------------------------------------------------ rendering
@@ -116,7 +117,7 @@ def _counted(module, row: LayerResult) -> Counted:
 def to_text(result: Check) -> str:
     from .values import number
 
-    framework = {"torch": "PyTorch"}[result.framework]
+    framework = NAMES[result.framework]
     cells = [("Layer", "symparam", framework, "")]
     for row in result.rows:
         label = row.source if len(row.source) <= 48 else row.source[:45] + "..."

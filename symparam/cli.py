@@ -290,7 +290,7 @@ def _binary_size(size: int) -> str:
 
 @main.command("check")
 @network_command
-@click.option("--against", type=click.Choice(("torch",)), default="torch", show_default=True,
+@click.option("--against", type=click.Choice(("torch", "keras")), default="torch", show_default=True,
               help="The framework to build each layer with (on the meta device: no memory).")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 def check_command(network: Network, against, fmt):

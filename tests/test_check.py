@@ -138,3 +138,47 @@ def test_every_layer_kind_is_built_or_holds_nothing():
     structure = {"input", "residual", "parallel", "frozen"}  # no parameters of their own
     assert set(REGISTRY) - set(BUILDERS) - HOLDS_NOTHING == structure
     assert not (set(BUILDERS) | HOLDS_NOTHING) - set(REGISTRY)
+
+
+# ------------------------------------------------------------------ Keras
+
+
+def keras_or_skip():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    return pytest.importorskip("keras", reason="Keras not installed: pip install keras to run these checks")
+
+
+KERAS_REFUSES = {  # biases on some projections only
+    "whisper_tiny.sp": "Keras' attention puts biases on every projection or on none",
+    "qwen2.sp": "Keras' attention puts biases on every projection or on none",
+}
+
+
+@pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.glob("*.sp") if p.name not in NOT_BUILT),
+                         ids=lambda path: path.stem)
+def test_every_example_agrees_with_keras(path):
+    keras_or_skip()
+    result = run("-f", str(path), *example_sizes(path), "--against", "keras")
+    if path.name in KERAS_REFUSES:  # Keras has no such layer: said, not guessed
+        assert result.exit_code == 2 and KERAS_REFUSES[path.name] in result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("symparam and Keras agree")
+
+
+def test_keras_counts_its_own_lora_on_attention_and_batch_norm_statistics():
+    keras_or_skip()
+    # EinsumDense.enable_lora on the (64, 8, 8) query and value kernels: 4·(512 + 8) each
+    output = run("in(10, 64) -> attention(8, bias=false, lora=4)", "--against", "keras").output
+    assert re.search(r"Total params\s+20,544\s+20,544  ✓", output)
+    assert re.search(r"Trainable params\s+12,352\s+12,352  ✓", output)
+    output = run("in(20, 20, 3) -> conv2d(16, 3, bias=false) -> batch_norm", "--against", "keras").output
+    assert re.search(r"Non-trainable params\s+32\s+32  ✓", output)  # the moving mean and variance
+
+
+def test_what_keras_cannot_build_is_said():
+    keras_or_skip()
+    result = run("in(10, 64) -> attention(8, qk_norm=rms)", "--against", "keras")
+    assert result.exit_code == 2 and "Keras' attention has no norm on queries and keys" in result.output

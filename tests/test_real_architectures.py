@@ -49,13 +49,15 @@ COUNTS = [
     # over each whole projection: 8·8 for q, 2·8 for k
     ("in(10, 64) -> attention(8, kv_heads=2, bias=false, qk_norm=rms, qk_norm_scope=projection)",
      10_240 + 80, 10_320, (10, 64)),
-    # LoRA rank 4 on q and v (the default): 4·(64 + 64) each; Keras freezes those two
-    # kernels (EinsumDense with lora_rank), 2·64·64
-    ("in(10, 64) -> attention(8, bias=false, lora=4)", 16_384 + 1024, 17_408 - 8192, (10, 64)),
-    # on k and o with 2 kv heads: k 4·(64 + 16), o 4·(64 + 64); kernels 64·16 and 64·64 frozen
+    # LoRA rank 4 on q and v (the default). Keras' EinsumDense.enable_lora adapts the
+    # kernel (64, 8 heads, 8) as 512 rows of 8: 4·(512 + 8) each, and freezes those two
+    # kernels, 2·64·64 (Keras 3.15: MultiHeadAttention, 20,544 params, 12,352 trainable)
+    ("in(10, 64) -> attention(8, bias=false, lora=4)", 16_384 + 4160, 20_544 - 8192, (10, 64)),
+    # on k and o with 2 kv heads: k 4·(64·2 + 8), o (8, 8, 64) as 64 rows: 4·(64 + 64);
+    # kernels 64·16 and 64·64 frozen (GroupQueryAttention: 11,296 and 6,176)
     ("in(10, 64) -> attention(8, kv_heads=2, bias=false, lora=4, lora_targets=(k, o))",
-     10_240 + 320 + 512, 11_072 - 5120, (10, 64)),
-    ("in(10, 64) -> attention(8, bias=false, lora=4, lora_targets=true)", 16_384 + 2048, 2048, (10, 64)),
+     10_240 + 544 + 512, 11_296 - 5120, (10, 64)),
+    ("in(10, 64) -> attention(8, bias=false, lora=4, lora_targets=true)", 16_384 + 6752, 6752, (10, 64)),
     # a (T, 1) gate scales a (T, d) stream: dense(1) has 64 + 1
     ("in(10, 64) -> parallel(identity, dense(1) -> sigmoid, merge=multiply)", 65, 65, (10, 64)),
     ("in(10, 64) -> parallel(dense(1), identity, merge=add)", 65, 65, (10, 64)),
@@ -90,8 +92,8 @@ def test_the_words_in_bias_and_lora_targets_are_never_sizes():
     """`k` is a common head width: in bias=(q, k, v) it still names the projection."""
     text = "in(T, d) -> attention(H, key_dim=k, bias=(q, k, v), lora=r, lora_targets=(k,))"
     network = counted(text, d=64, H=8, k=8, r=2)
-    # weights 4·64², biases q 64 + k 64 + v 64, adapters on k: 2·(64 + 64)
-    assert network.value == 16_384 + 192 + 256
+    # weights 4·64², biases q 64 + k 64 + v 64, adapters on k (Keras'): 2·(64·8 + 8)
+    assert network.value == 16_384 + 192 + 1040
     assert network.free_names() == set()  # T, the length, changes nothing
 
 

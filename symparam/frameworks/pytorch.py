@@ -14,6 +14,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from . import plain
+
 BUILDERS: dict[str, Callable] = {}
 
 # Kinds whose PyTorch classes (nn.ReLU, nn.MaxPool2d, nn.ZeroPad2d, nn.Flatten, ...) hold
@@ -51,7 +53,7 @@ def build(kind: str, arguments: dict, input_shape: tuple) -> nn.Module:
     with torch.device("meta"):
         # A size the count does not need (a sequence length) may stay a name.
         shape = tuple(int(extent) if getattr(extent, "is_Integer", True) else extent for extent in input_shape)
-        return BUILDERS[kind](kind, arguments, shape)
+        return BUILDERS[kind](kind, plain(arguments), shape)
 
 
 def _lora(inputs: int, outputs: int, rank) -> list[nn.Module]:
@@ -59,6 +61,20 @@ def _lora(inputs: int, outputs: int, rank) -> list[nn.Module]:
     if rank is None:
         return []
     return [nn.Linear(inputs, rank, bias=False), nn.Linear(rank, outputs, bias=False)]
+
+
+def counted(module: nn.Module, tied: bool, frozen: bool) -> tuple[int, int, int]:
+    """(all, trained, untrained) parameters of a built layer as its row holds them: a
+    tied matrix left out (counted where it is named), a frozen layer's untrained but for
+    its LoRA adapters (PEFT trains those)."""
+    params = dict(module.named_parameters())
+    if tied:
+        params = {name: p for name, p in params.items() if name not in ("weight", "base.weight")}
+    total = sum(p.numel() for p in params.values())
+    if not frozen:
+        return total, total, 0
+    adapters = sum(p.numel() for name, p in params.items() if ".adapters." in f".{name}")
+    return total, adapters, total - adapters
 
 
 class Adapted(nn.Module):

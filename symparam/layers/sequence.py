@@ -222,6 +222,12 @@ def attention(call, shape):
     biases = sum((sizes[name][1] for name in call["bias"]), 0)
     norm_weights, norm_biases = _qk_norm(call, heads, kv_heads, key_dim)
     adapted = [sizes[name] for name in _lora_targets(call)]
+    if call.convention == "keras":
+        # Keras' EinsumDense adapts a kernel (inputs, heads, head size) as a matrix of
+        # inputs·heads rows: its adapters are r·(inputs·heads + head size), not PEFT's.
+        einsum = {"q": (model * heads, key_dim), "k": (memory * kv_heads, key_dim),
+                  "v": (memory * kv_heads, value_dim), "o": (heads * value_dim, out)}
+        adapted = [einsum[name] for name in _lora_targets(call)]
     adapters, adapter_note = lora_adapters(call, adapted)
     note = "query, key, value and output projections"
     if norm_weights != 0:

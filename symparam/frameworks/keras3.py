@@ -1,0 +1,292 @@
+"""Each layer kind as Keras 3 builds it, on its PyTorch backend with the weights on the
+meta device (no memory: LLaMA-7B builds in a moment): one builder per kind, from the arguments symparam bound and
+the layer's input shape (channels last, no batch axis).
+
+A builder returns a built Keras layer (or a list of them: stacked recurrent layers).
+Kinds that hold nothing in Keras (activations, pooling, padding, reshaping) are those
+of pytorch.HOLDS_NOTHING as well.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+# Keras reads its backend when it is first imported: PyTorch's, where weights can be
+# made on the meta device (no memory), unless the user chose another.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+from keras import layers as L  # noqa: E402
+
+from . import plain  # noqa: E402
+
+BUILDERS: dict[str, Callable] = {}
+
+HOLDS_NOTHING = frozenset({
+    "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid",
+    "hard_sigmoid", "hard_swish", "tanh", "hard_tanh", "softmax", "log_softmax", "softplus",
+    "softsign", "exponential", "identity", "dropout", "flatten", "reshape", "slice", "select",
+    *(f"{kind}{rank}d" for kind in ("max_pool", "avg_pool", "adaptive_max_pool", "adaptive_avg_pool",
+                                    "zero_padding", "upsampling", "cropping") for rank in (1, 2, 3)),
+    "global_avg_pool", "global_max_pool",
+})
+
+
+class Unsupported(Exception):
+    """Keras has no layer that does what these arguments ask."""
+
+
+def builds(*kinds: str):
+    def register(builder):
+        for kind in kinds:
+            BUILDERS[kind] = builder
+        return builder
+
+    return register
+
+
+def build(kind: str, arguments: dict, input_shape: tuple):
+    """The built Keras layer(s) of one layer (weights on the meta device)."""
+    if kind in HOLDS_NOTHING:
+        return []
+    if kind not in BUILDERS:
+        raise Unsupported(f"symparam cannot build {kind} in Keras yet")
+    if keras.backend.backend() != "torch":
+        raise Unsupported(f"Keras runs on its {keras.backend.backend()} backend here; symparam builds "
+                          "on its PyTorch backend (KERAS_BACKEND=torch), whose weights take no memory")
+    shape = tuple(int(extent) if getattr(extent, "is_Integer", True) else None for extent in input_shape)
+    with keras.device("meta"):
+        return BUILDERS[kind](kind, plain(arguments), shape)
+
+
+def counted(built, tied: bool, frozen: bool) -> tuple[int, int, int]:
+    """(all, trained, untrained) weights of the built layer(s) as the row holds them: a
+    tied matrix left out (counted where it is named); inside a frozen part, everything
+    untrained but the LoRA adapters."""
+    variables = [v for layer in (built if isinstance(built, list) else [built]) for v in layer.weights]
+    if tied:
+        variables = [v for v in variables if v.path.rsplit("/", 1)[-1] not in ("kernel", "embeddings")]
+    size = {id(v): _size(v) for v in variables}
+    total = sum(size.values())
+    if frozen:
+        trained = sum(size[id(v)] for v in variables if "lora" in v.path)
+    else:
+        trained = sum(size[id(v)] for v in variables if v.trainable)
+    return total, trained, total - trained
+
+
+def _size(variable) -> int:
+    count = 1
+    for extent in variable.shape:
+        count *= int(extent)
+    return count
+
+
+def _built(layer, *shapes):
+    layer.build(*((None, *shape) for shape in shapes))
+    return layer
+
+
+def _padding(padding) -> str:
+    """Keras takes valid, same or causal; zeros written out are a ZeroPadding before."""
+    return padding if padding in ("valid", "same", "causal") else "valid"
+
+
+# ------------------------------------------------------------------ core
+
+
+@builds("dense")
+def dense(kind, args, shape):
+    return _built(L.Dense(args["units"], use_bias=args["bias"], lora_rank=args["lora"]), shape)
+
+
+@builds("prelu")
+def prelu(kind, args, shape):
+    shared = args["shared_axes"]
+    if args["num_parameters"] is not None:  # PyTorch's: 1 shares every axis, C all but the channels
+        axes = range(1, len(shape) + (1 if args["num_parameters"] == 1 else 0))
+        shared = tuple(axes)
+    return _built(L.PReLU(shared_axes=list(shared) if shared else None), shape)
+
+
+@builds("embedding")
+def embedding(kind, args, shape):
+    return _built(L.Embedding(args["vocab"], args["dim"]), shape)
+
+
+# ------------------------------------------------------------------ convolutions
+
+
+def _suffix(shape) -> str:
+    return f"{len(shape) - 1}D"
+
+
+@builds("conv1d", "conv2d", "conv3d")
+def conv(kind, args, shape):
+    layer = getattr(L, f"Conv{_suffix(shape)}")(
+        args["filters"], args["kernel"], strides=args["stride"], padding=_padding(args["padding"]),
+        dilation_rate=args["dilation"], groups=args["groups"], use_bias=args["bias"])
+    return _built(layer, shape)
+
+
+@builds("conv1d_transpose", "conv2d_transpose", "conv3d_transpose")
+def conv_transpose(kind, args, shape):
+    if args["groups"] != 1:
+        raise Unsupported("Keras' transposed convolutions have no groups")
+    layer = getattr(L, f"Conv{_suffix(shape)}Transpose")(
+        args["filters"], args["kernel"], strides=args["stride"], padding=_padding(args["padding"]),
+        output_padding=args["output_padding"], dilation_rate=args["dilation"], use_bias=args["bias"])
+    return _built(layer, shape)
+
+
+@builds("depthwise_conv1d", "depthwise_conv2d")
+def depthwise(kind, args, shape):
+    layer = getattr(L, f"DepthwiseConv{_suffix(shape)}")(
+        args["kernel"], depth_multiplier=args["depth_multiplier"], strides=args["stride"],
+        padding=_padding(args["padding"]), dilation_rate=args["dilation"], use_bias=args["bias"])
+    return _built(layer, shape)
+
+
+@builds("separable_conv1d", "separable_conv2d")
+def separable(kind, args, shape):
+    layer = getattr(L, f"SeparableConv{_suffix(shape)}")(
+        args["filters"], args["kernel"], depth_multiplier=args["depth_multiplier"],
+        strides=args["stride"], padding=_padding(args["padding"]), dilation_rate=args["dilation"],
+        use_bias=args["bias"])
+    return _built(layer, shape)
+
+
+# ------------------------------------------------------------------ normalization
+
+
+def _affine(args) -> dict:
+    on = args["affine"]
+    return {"center": bool(on and args["center"]), "scale": bool(on and args["scale"])}
+
+
+@builds("batch_norm")
+def batch_norm(kind, args, shape):
+    return _built(L.BatchNormalization(**_affine(args)), shape)
+
+
+@builds("group_norm")
+def group_norm(kind, args, shape):
+    return _built(L.GroupNormalization(args["groups"], **_affine(args)), shape)
+
+
+@builds("instance_norm")
+def instance_norm(kind, args, shape):  # Keras' instance norm: a group per channel
+    return _built(L.GroupNormalization(shape[-1], **_affine(args)), shape)
+
+
+@builds("layer_norm")
+def layer_norm(kind, args, shape):
+    axes = args["axes"] or 1
+    on = args["affine"]
+    layer = L.LayerNormalization(axis=list(range(-axes, 0)), center=bool(on and args["bias"]),
+                                 scale=bool(on and args["scale"]))
+    return _built(layer, shape)
+
+
+@builds("rms_norm")
+def rms_norm(kind, args, shape):
+    if not args["scale"]:
+        raise Unsupported("Keras' RMSNormalization always learns its scale")
+    return _built(L.RMSNormalization(), shape)
+
+
+# ------------------------------------------------------------------ sequence layers
+
+RECURRENT = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+@builds("simple_rnn", "lstm", "gru")
+def recurrent(kind, args, shape):
+    """Keras has no num_layers: `layers` stacked layers, each reading the one before."""
+    if args.get("proj") is not None:
+        raise Unsupported("Keras' LSTM has no projection (PyTorch's proj_size)")
+    options = {"reset_after": args["reset_after"]} if kind == "gru" else {}
+    directions = 2 if args["bidirectional"] else 1
+    built, inputs = [], shape
+    for _ in range(args["layers"]):
+        layer = getattr(L, RECURRENT[kind])(args["units"], use_bias=args["bias"], return_sequences=True,
+                                            **options)
+        if args["bidirectional"]:
+            layer = L.Bidirectional(layer)
+        built.append(_built(layer, inputs))
+        inputs = (shape[0], directions * args["units"])
+    return built
+
+
+@builds("simple_rnn_cell", "lstm_cell", "gru_cell")
+def cell(kind, args, shape):
+    options = {"reset_after": args["reset_after"]} if kind == "gru_cell" else {}
+    name = {"simple_rnn_cell": "SimpleRNNCell", "lstm_cell": "LSTMCell", "gru_cell": "GRUCell"}[kind]
+    return _built(getattr(L, name)(args["units"], use_bias=args["bias"], **options), shape)
+
+
+@builds("attention")
+def attention(kind, args, shape):
+    model = shape[-1]
+    memory = tuple(args["context"]) if args["context"] is not None else shape
+    heads, kv_heads = args["heads"], args["kv_heads"] or args["heads"]
+    key_dim = args["key_dim"] or model // heads
+    value_dim = args["value_dim"] or key_dim
+    bias = set(args["bias"])
+    if bias not in (set(), {"q", "k", "v", "o"}):
+        raise Unsupported("Keras' attention puts biases on every projection or on none")
+    if args["qk_norm"] != "none":
+        raise Unsupported("Keras' attention has no norm on queries and keys")
+    if kv_heads != heads:
+        if value_dim != key_dim or (args["out"] or model) != model:
+            raise Unsupported("Keras' GroupQueryAttention has one head size and keeps the width")
+        layer = L.GroupQueryAttention(head_dim=key_dim, num_query_heads=heads,
+                                      num_key_value_heads=kv_heads, use_bias=bool(bias))
+    else:
+        out = args["out"]
+        layer = L.MultiHeadAttention(heads, key_dim, value_dim=value_dim, use_bias=bool(bias),
+                                     output_shape=out if out not in (None, model) else None)
+    _built(layer, shape, memory)
+    if args["lora"] is not None:  # as KerasHub adapts attention: LoRA on its projections
+        for target in args["lora_targets"]:
+            getattr(layer, PROJECTION[target]).enable_lora(args["lora"])
+    return layer
+
+
+PROJECTION = {"q": "_query_dense", "k": "_key_dense", "v": "_value_dense", "o": "_output_dense"}
+
+
+# ------------------------------------------------------------------ structure and tensors
+
+
+@builds("moe")
+def moe_router(kind, args, shape):
+    """moe's own row: the router, one logit per expert, without bias."""
+    return _built(L.Dense(args["experts"], use_bias=False), shape)
+
+
+class Tensor(keras.layers.Layer):
+    """A learnable tensor of its own, as a Keras model adds one with add_weight."""
+
+    def __init__(self, shape, **kwargs):
+        super().__init__(**kwargs)
+        self.tensor_shape = tuple(shape)
+
+    def build(self, input_shape):
+        self.value = self.add_weight(shape=self.tensor_shape, initializer="zeros")
+
+
+@builds("param")
+def param(kind, args, shape):
+    return _built(Tensor(args["dimension"]), shape)
+
+
+@builds("tokens")
+def tokens(kind, args, shape):
+    return _built(Tensor((args["count"], shape[-1])), shape)
+
+
+@builds("scale")
+def scale(kind, args, shape):
+    return _built(Tensor((shape[-1],)), shape)
