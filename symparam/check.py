@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import SymparamError
-from .results import LayerResult
-from .values import text
+from .results import Group, Layer, LayerResult
+from .values import number, text
 
 FRAMEWORKS = ("torch", "keras")
+MAX_INSTANCES = 10_000  # of a Σ built one by one (an ellipsis to h_1000000000 is not)
 NAMES = {"torch": "PyTorch", "keras": "Keras"}
 EXTRAS = {"torch": "pip install 'symparam[torch]'", "keras": "pip install 'symparam[keras]'"}
 
@@ -88,26 +89,67 @@ def _framework(name: str):
 
 def _check_row(row: LayerResult, builder, source: str) -> CheckRow:
     written = " ".join(row.source.split())
-    if row.summation is not None:
-        raise SymparamError(f"{written}: counted as a Σ over its instances, which check does not "
-                            "build one by one yet (an ellipsis with its ends given is written out)",
-                            row.span, source)
     times = int(row.multiplier)
     ours = Counted(int(row.params), int(row.trainable), int(row.non_trainable))
-    try:
-        module = builder.build(row.kind, row.arguments or {}, row.input_shape)
-    except builder.Unsupported as error:
-        raise SymparamError(f"{written}: {error}", row.span, source) from None
-    params, trainable, non_trainable = builder.counted(module, row.count.tie is not None, _frozen(row))
-    theirs = Counted(times * params, times * trainable, times * non_trainable)
+    if row.summation is not None:  # a Σ: its instances one by one
+        s = row.summation
+        if int(s.upper) - int(s.lower) + 1 > MAX_INSTANCES:
+            raise SymparamError(f"{written}: a Σ of {number(int(s.upper) - int(s.lower) + 1)} instances; "
+                                f"check builds at most {number(MAX_INSTANCES)}", row.span, source)
+        parts = [(node, times * each) for node, each in _instances(row.node, {})]
+    else:
+        parts = [(row, times)]
+    theirs = Counted(0, 0, 0)
+    for part, each in parts:
+        try:
+            module = builder.build(part.kind, part.arguments or {}, part.input_shape)
+        except builder.Unsupported as error:
+            raise SymparamError(f"{written}: {error}", row.span, source) from None
+        built = builder.counted(module, part.count.tie is not None, _frozen(part.count))
+        theirs = Counted(*(total + each * value for total, value in zip(
+            (theirs.params, theirs.trainable, theirs.non_trainable), built)))
     return CheckRow(written, row.kind, times, ours, theirs)
 
 
-def _frozen(row: LayerResult) -> bool:
+def _instances(node, values: dict):
+    """Every layer (and moe router) inside a tree node, with how many times it counts, at
+    the index values given: a Σ's instances one by one."""
+    if isinstance(node, Layer):
+        if node.kind != "input":
+            yield _at(node, values), 1
+        return
+    if node.summation is not None:
+        s = node.summation
+        (step,) = node.children
+        for value in range(int(_at(s.lower, values)), int(_at(s.upper, values)) + 1):
+            yield from _instances(step, {**values, s.index: value})
+        return
+    if node.own.params != 0:
+        yield _at(node, values)._replace(count=node.own), 1
+    times = 1 if node.times is None else int(_at(node.times, values))
+    for child in node.children:
+        for part, each in _instances(child, values):
+            yield part, times * each
+
+
+def _at(value, values: dict):
+    """A node, a shape, the arguments or a size with the indices given their values."""
+    if not values:
+        return value
+    if isinstance(value, (Layer, Group)):
+        return value._replace(input_shape=_at(value.input_shape, values),
+                              arguments=_at(value.arguments, values))
+    if isinstance(value, dict):
+        return {key: _at(item, values) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_at(item, values) for item in value)
+    return value.xreplace(values) if hasattr(value, "xreplace") else value
+
+
+def _frozen(count) -> bool:
     """Is the layer frozen (trainable=false, or inside frozen(...)): nothing trained but
     its adapters? (Keras' own LoRA also holds an adapted kernel untrained, and the
     framework says which: that alone is no freezing.)"""
-    count = row.count
     return count.frozen is not None and count.weights == count.adapters and count.biases == 0
 
 

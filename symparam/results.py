@@ -198,14 +198,15 @@ def _multiplied(attribute: str) -> property:
 class LayerResult(
     namedtuple(
         "LayerResult",
-        "kind source span input_shape output_shape count groups summation arguments",
-        defaults=((), None, None),
+        "kind source span input_shape output_shape count groups summation arguments node",
+        defaults=((), None, None, None),
     ),
     _Positioned,
 ):
     """One row: a layer (or a Σ of layers) with what it contributes. `count` is one
     instance's (for a Σ row, the sums); `groups` what encloses it, outermost first;
-    `arguments` the layer's bound parameters (None for a Σ)."""
+    `arguments` the layer's bound parameters (None for a Σ); `node`, a Σ row's group in
+    the result tree (its instances are built from it)."""
 
     __slots__ = ()
 
@@ -285,7 +286,7 @@ def _sum_row(node: Group, path: tuple) -> LayerResult:
     s = node.summation
     count = Count(weights=node.weights, biases=node.biases, non_trainable=node.non_trainable)
     return LayerResult(s.kind, node.source, node.span, s.step_input, node.output_shape, count,
-                       path, s)
+                       path, s, None, node)
 
 
 class Result:

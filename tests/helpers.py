@@ -11,6 +11,21 @@ import symparam
 from symparam.cli import main
 
 
+def break_dense(monkeypatch) -> None:
+    """Make dense count a bias too many, for the tests that must catch a wrong formula."""
+    from symparam.layers import base
+
+    kind = base.REGISTRY["dense"]
+    right = kind.apply
+
+    def wrong(call, shape):
+        out = right(call, shape)
+        return out._replace(count=out.count._replace(biases=out.count.biases + 1))
+
+    monkeypatch.setitem(base.REGISTRY, "dense", kind._replace(apply=wrong))
+    monkeypatch.setitem(base._BY_NAME, "dense", kind._replace(apply=wrong))
+
+
 def assert_error(text: str, message: str, line: int, column: int) -> None:
     """Parsing `text` fails with `message` at line:column, in the API and on the command
     line (exit code 2, one message on stderr, no traceback)."""

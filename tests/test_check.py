@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 import symparam
+from helpers import break_dense
 from symparam.cli import main
 
 pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0 to run the checks")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-# Counted as a Σ over the instances of a repetition whose shape grows: not built one by one yet.
-NOT_BUILT = {"densenet121.sp"}
+NOT_BUILT: set[str] = set()
 
 
 def run(*args):
@@ -83,17 +83,7 @@ def test_json():
 def test_a_wrong_formula_is_caught_with_its_row(monkeypatch):
     """A deliberately wrong count for one layer kind (one bias too many) shows as the
     row that differs, and the check exits 1."""
-    from symparam.layers import base
-
-    kind = base.REGISTRY["dense"]
-    right = kind.apply
-
-    def wrong(call, shape):
-        out = right(call, shape)
-        return out._replace(count=out.count._replace(biases=out.count.biases + 1))
-
-    monkeypatch.setitem(base.REGISTRY, "dense", kind._replace(apply=wrong))
-    monkeypatch.setitem(base._BY_NAME, "dense", kind._replace(apply=wrong))
+    break_dense(monkeypatch)
     result = run("in(4) -> relu -> dense(3)")
     assert result.exit_code == 1
     assert re.search(r"dense\(3\)\s+16\s+15  ✗ differs", result.output)
@@ -105,7 +95,8 @@ def test_a_wrong_formula_is_caught_with_its_row(monkeypatch):
     (["in(h0) -> dense(h1) -> ... -> dense(hl)", "--set", "l=3"], "give h_0, h_1, h_2, h_3 with --set"),
     (["in(8, 4) -> conv1d(4, 3, padding=causal)"], "1:34: conv1d(4, 3, padding=causal): PyTorch does not support"),
     (["in(8, 9, 4) -> prelu(shared_axes=1)"], "PyTorch's PReLU has one slope or one per channel"),
-    (["-f", str(EXAMPLES / "densenet121.sp"), "--set", "k=32"], "counted as a Σ over its instances"),
+    (["in(8, 8, 4) -> parallel(identity, conv2d(2, 3, padding=1), merge=concat) * 20000"],
+     "a Σ of 20,000 instances; check builds at most 10,000"),
 ])
 def test_what_cannot_be_checked_is_said(args, message):
     result = run(*args)
@@ -123,6 +114,13 @@ def test_without_pytorch_it_says_what_to_install(monkeypatch):
     assert "checking against PyTorch needs it installed: pip install 'symparam[torch]'" in result.output
 
 
+def test_a_growing_repetition_is_built_instance_by_instance():
+    # DenseNet-121: each dense layer reads k channels more than the one before it
+    output = run("-f", str(EXAMPLES / "densenet121.sp"), "--set", "k=32").output
+    assert re.search(r"dense_layer\(k\) \* 24\s+([\d,]+)\s+\1  ✓", output)
+    assert re.search(r"Total params\s+7,978,856\s+7,978,856  ✓", output)  # torchvision's densenet121
+
+
 def test_the_api():
     from symparam.check import check
 
@@ -132,12 +130,24 @@ def test_the_api():
 
 def test_every_layer_kind_is_built_or_holds_nothing():
     """A new layer kind needs a PyTorch builder (or a place among those holding nothing)."""
-    from symparam.frameworks.pytorch import BUILDERS, HOLDS_NOTHING
+    from symparam.frameworks import HOLDS_NOTHING, pytorch
     from symparam.layers.base import REGISTRY
 
     structure = {"input", "residual", "parallel", "frozen"}  # no parameters of their own
-    assert set(REGISTRY) - set(BUILDERS) - HOLDS_NOTHING == structure
-    assert not (set(BUILDERS) | HOLDS_NOTHING) - set(REGISTRY)
+    assert set(REGISTRY) - set(pytorch.BUILDERS) - HOLDS_NOTHING == structure
+    assert not (set(pytorch.BUILDERS) | HOLDS_NOTHING) - set(REGISTRY)
+    if _keras_installed():
+        from symparam.frameworks import keras3
+
+        assert set(REGISTRY) - set(keras3.BUILDERS) - HOLDS_NOTHING == structure
+
+
+def _keras_installed() -> bool:
+    import importlib.util
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    return importlib.util.find_spec("keras") is not None
 
 
 # ------------------------------------------------------------------ Keras

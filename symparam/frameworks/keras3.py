@@ -3,15 +3,13 @@ meta device (no memory: LLaMA-7B builds in a moment): one builder per kind, from
 the layer's input shape (channels last, no batch axis).
 
 A builder returns a built Keras layer (or a list of them: stacked recurrent layers).
-Kinds that hold nothing in Keras (activations, pooling, padding, reshaping) are those
-of pytorch.HOLDS_NOTHING as well.
+Kinds that hold nothing in Keras (activations, pooling, padding, reshaping) are in
+HOLDS_NOTHING (symparam/frameworks/__init__.py).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-
 # Keras reads its backend when it is first imported: PyTorch's, where weights can be
 # made on the meta device (no memory), unless the user chose another.
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -19,31 +17,9 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import keras  # noqa: E402
 from keras import layers as L  # noqa: E402
 
-from . import plain  # noqa: E402
+from . import HOLDS_NOTHING, Unsupported, plain, registry  # noqa: E402
 
-BUILDERS: dict[str, Callable] = {}
-
-HOLDS_NOTHING = frozenset({
-    "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid",
-    "hard_sigmoid", "hard_swish", "tanh", "hard_tanh", "softmax", "log_softmax", "softplus",
-    "softsign", "exponential", "identity", "dropout", "flatten", "reshape", "slice", "select",
-    *(f"{kind}{rank}d" for kind in ("max_pool", "avg_pool", "adaptive_max_pool", "adaptive_avg_pool",
-                                    "zero_padding", "upsampling", "cropping") for rank in (1, 2, 3)),
-    "global_avg_pool", "global_max_pool",
-})
-
-
-class Unsupported(Exception):
-    """Keras has no layer that does what these arguments ask."""
-
-
-def builds(*kinds: str):
-    def register(builder):
-        for kind in kinds:
-            BUILDERS[kind] = builder
-        return builder
-
-    return register
+BUILDERS, builds = registry()
 
 
 def build(kind: str, arguments: dict, input_shape: tuple):

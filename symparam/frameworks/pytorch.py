@@ -9,38 +9,12 @@ PyTorch (activations, pooling, padding, reshaping) are listed in HOLDS_NOTHING.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import nn
 
-from . import plain
+from . import HOLDS_NOTHING, Unsupported, plain, registry
 
-BUILDERS: dict[str, Callable] = {}
-
-# Kinds whose PyTorch classes (nn.ReLU, nn.MaxPool2d, nn.ZeroPad2d, nn.Flatten, ...) hold
-# no parameters: a check of their count is a check that symparam gives none either.
-HOLDS_NOTHING = frozenset({
-    "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid",
-    "hard_sigmoid", "hard_swish", "tanh", "hard_tanh", "softmax", "log_softmax", "softplus",
-    "softsign", "exponential", "identity", "dropout", "flatten", "reshape", "slice", "select",
-    *(f"{kind}{rank}d" for kind in ("max_pool", "avg_pool", "adaptive_max_pool", "adaptive_avg_pool",
-                                    "zero_padding", "upsampling", "cropping") for rank in (1, 2, 3)),
-    "global_avg_pool", "global_max_pool",
-})
-
-
-class Unsupported(Exception):
-    """PyTorch has no layer that does what these arguments ask."""
-
-
-def builds(*kinds: str):
-    def register(builder):
-        for kind in kinds:
-            BUILDERS[kind] = builder
-        return builder
-
-    return register
+BUILDERS, builds = registry()
 
 
 def build(kind: str, arguments: dict, input_shape: tuple) -> nn.Module:
@@ -182,21 +156,26 @@ def separable(kind, args, shape):
 # ------------------------------------------------------------------ normalization
 
 
+def _affine(args) -> bool:
+    """PyTorch's one switch for γ and β: center=false and scale=false turn it off too."""
+    return bool(args["affine"] and args["center"] and args["scale"])
+
+
 @builds("batch_norm")
 def batch_norm(kind, args, shape):
     rank = max(len(shape) - 1, 1)
-    return getattr(nn, f"BatchNorm{rank}d")(shape[-1], affine=args["affine"])
+    return getattr(nn, f"BatchNorm{rank}d")(shape[-1], affine=_affine(args))
 
 
 @builds("instance_norm")
 def instance_norm(kind, args, shape):
     rank = max(len(shape) - 1, 1)
-    return getattr(nn, f"InstanceNorm{rank}d")(shape[-1], affine=args["affine"])
+    return getattr(nn, f"InstanceNorm{rank}d")(shape[-1], affine=_affine(args))
 
 
 @builds("group_norm")
 def group_norm(kind, args, shape):
-    return nn.GroupNorm(args["groups"], shape[-1], affine=args["affine"])
+    return nn.GroupNorm(args["groups"], shape[-1], affine=_affine(args))
 
 
 @builds("layer_norm")

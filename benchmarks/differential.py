@@ -1,0 +1,66 @@
+"""The long differential run: random architectures over every layer kind and structure
+(tests/test_tree.py's generator), each built layer by layer with PyTorch or Keras by
+`symparam check`, compared row by row with symparam's count.
+
+    python benchmarks/differential.py [--examples N] [--against torch|keras]
+
+Prints how many architectures were checked, how many the framework cannot build (a
+layer it has no class for, a Σ over a growing repetition) and every disagreement with
+its smallest form as Hypothesis shrinks it; exit code 1 on a disagreement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+import symparam  # noqa: E402
+from symparam.check import check  # noqa: E402
+from test_tree import architectures  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=10_000)
+    parser.add_argument("--against", choices=("torch", "keras"), default="torch")
+    args = parser.parse_args()
+    tally = {"checked": 0, "not built": 0}
+
+    @settings(max_examples=args.examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(architectures())
+    def agrees(arch):
+        if arch.convention != args.against:  # drawn for the other convention
+            return
+        network = symparam.parse(arch.concrete, convention=args.against, **arch.concrete_sizes)
+        try:
+            result = check(network, args.against)
+        except symparam.SymparamError:
+            tally["not built"] += 1
+            return
+        tally["checked"] += 1
+        assert result.agrees, arch.concrete
+
+    start = time.perf_counter()
+    try:
+        agrees()
+        failed = False
+    except AssertionError as error:
+        print(f"disagreement: {error}")
+        failed = True
+    seconds = time.perf_counter() - start
+    print(f"{args.against}: {tally['checked']:,} architectures checked, {tally['not built']:,} not built, "
+          f"{'a disagreement' if failed else 'all agree'} ({seconds:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
