@@ -153,6 +153,49 @@ def _frozen(count) -> bool:
     return count.frozen is not None and count.weights == count.adapters and count.biases == 0
 
 
+# ------------------------------------------------------------------ every example
+
+
+def check_examples(folder, against: str = "torch") -> list[tuple[str, Check | SymparamError]]:
+    """Each model file of `folder` (examples/), with the sizes its comments give
+    (`--set NAME=VALUE`), checked: its Check, or the error that stopped it."""
+    import re
+    from pathlib import Path
+
+    from .network import parse
+
+    files = sorted(Path(folder).glob("*.sp"))
+    if not files:
+        raise SymparamError(f"no model files (*.sp) in {folder}: --all-examples checks a checkout's examples/")
+    results = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        sizes = dict(setting.split("=", 1) for setting in re.findall(r"--set (\S+)", text))
+        try:
+            results.append((path.name, check(parse(text, convention=against, path=path, **sizes), against)))
+        except SymparamError as error:
+            results.append((path.name, error))
+    return results
+
+
+def examples_text(results, against: str) -> str:
+    width = max(len(name) for name, _ in results)
+    lines = []
+    for name, result in results:
+        if isinstance(result, SymparamError):
+            verdict = "not checked: " + str(result).splitlines()[0]
+        else:
+            verdict = (f"{'agrees' if result.agrees else 'DIFFERS'}: {number(result.symparam.params)} "
+                       f"params, {len(result.rows)} rows")
+        lines.append(f"{name:<{width}}  {verdict}")
+    agree = sum(1 for _, r in results if isinstance(r, Check) and r.agrees)
+    differ = sum(1 for _, r in results if isinstance(r, Check) and not r.agrees)
+    other = len(results) - agree - differ
+    lines.append(f"{len(results)} files against {NAMES[against]}: {agree} agree, {differ} differ"
+                 + (f", {other} not checked" if other else ""))
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------ rendering
 
 

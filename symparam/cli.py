@@ -158,6 +158,10 @@ def network_command(function):
                   help=ASCII_HELP)
     @functools.wraps(function)
     def command(expression, file, settings, convention, ascii_only, **options):
+        if options.get("all_examples"):  # check's own: the files of examples/, no expression
+            if expression is not None or file is not None:
+                raise click.UsageError("--all-examples checks the files in examples/: give no EXPRESSION or -f")
+            return function(None, **options)
         text, origin = _read_expression(expression, file)
         sizes = Sizes()
         for setting in settings:
@@ -293,13 +297,27 @@ def _binary_size(size: int) -> str:
 @click.option("--against", type=click.Choice(("torch", "keras")), default="torch", show_default=True,
               help="The framework to build each layer with (on the meta device: no memory).")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-def check_command(network: Network, against, fmt):
+@click.option("--all-examples", is_flag=True,
+              help="Check every model file in ./examples, each with the sizes its comments give.")
+def check_command(network: Network | None, against, fmt, all_examples):
     """Build every layer with the framework's own classes and compare its parameters
     with symparam's count, row by row; exit 1 when any differs. Counts under the
     framework's convention; every size needs a value (--set)."""
     from . import check as checking
     from . import render
 
+    if all_examples:
+        try:
+            results = checking.check_examples("examples", against)
+        except SymparamError as error:
+            raise UserError(error) from None
+        echo(checking.examples_text(results, against))
+        verdicts = [r for _, r in results]
+        if any(isinstance(r, checking.Check) and not r.agrees for r in verdicts):
+            click.get_current_context().exit(1)
+        if any(isinstance(r, SymparamError) for r in verdicts):
+            click.get_current_context().exit(2)
+        return
     if network.convention != against:
         network = Network.count(network.syntax, network.sizes, against)
     result = checking.check(network, against)

@@ -160,10 +160,7 @@ def keras_or_skip():
     return pytest.importorskip("keras", reason="Keras not installed: pip install keras to run these checks")
 
 
-KERAS_REFUSES = {  # biases on some projections only
-    "whisper_tiny.sp": "Keras' attention puts biases on every projection or on none",
-    "qwen2.sp": "Keras' attention puts biases on every projection or on none",
-}
+KERAS_REFUSES: dict[str, str] = {}  # example -> why Keras cannot build it (none now)
 
 
 @pytest.mark.parametrize("path", sorted(p for p in EXAMPLES.glob("*.sp") if p.name not in NOT_BUILT),
@@ -190,5 +187,40 @@ def test_keras_counts_its_own_lora_on_attention_and_batch_norm_statistics():
 
 def test_what_keras_cannot_build_is_said():
     keras_or_skip()
-    result = run("in(10, 64) -> attention(8, qk_norm=rms)", "--against", "keras")
-    assert result.exit_code == 2 and "Keras' attention has no norm on queries and keys" in result.output
+    result = run("in(10, 32) -> rms_norm(scale=false)", "--against", "keras")
+    assert result.exit_code == 2 and "Keras' RMSNormalization always learns its scale" in result.output
+
+
+@pytest.mark.parametrize("layer", [
+    "attention(8, bias=(q, v, o))",  # Whisper: no bias on the keys
+    "attention(8, kv_heads=2, bias=(q, k, v))",  # Qwen2
+    "attention(8, kv_heads=2, bias=false, qk_norm=rms)",  # Qwen3
+    "attention(8, kv_heads=2, bias=false, qk_norm=layer, qk_norm_scope=projection)",  # OLMo-2
+    "attention(8, bias=(q, v), lora=4)",
+    "attention(8, kv_heads=2, value_dim=4, out=32)",
+])
+def test_keras_builds_attention_variants_from_its_einsum_projections(layer):
+    keras_or_skip()
+    result = run(f"in(10, 64) -> {layer}", "--against", "keras")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("against", ["torch", "keras"])
+def test_all_examples(monkeypatch, against):
+    if against == "keras":
+        keras_or_skip()
+    monkeypatch.chdir(EXAMPLES.parent)
+    result = run("--all-examples", "--against", against)
+    assert result.exit_code == 0, result.output
+    files = len(list(EXAMPLES.glob("*.sp")))
+    name = {"torch": "PyTorch", "keras": "Keras"}[against]
+    assert result.output.splitlines()[-1] == f"{files} files against {name}: {files} agree, 0 differ"
+    assert "densenet121.sp" in result.output and "agrees:" in result.output
+
+
+def test_all_examples_takes_no_expression(monkeypatch, tmp_path):
+    result = run("in(2) -> dense(3)", "--all-examples")
+    assert result.exit_code == 2 and "--all-examples checks the files in examples/" in result.output
+    monkeypatch.chdir(tmp_path)
+    result = run("--all-examples")
+    assert result.exit_code == 2 and "no model files (*.sp) in examples" in result.output

@@ -204,33 +204,62 @@ def cell(kind, args, shape):
 
 @builds("attention")
 def attention(kind, args, shape):
+    """MultiHeadAttention, or GroupQueryAttention with fewer key/value heads; where
+    neither class takes the arguments (biases on some projections only, norms on queries
+    and keys), the EinsumDense projections those classes are made of, as KerasHub's
+    Whisper and Qwen models write them."""
     model = shape[-1]
     memory = tuple(args["context"]) if args["context"] is not None else shape
     heads, kv_heads = args["heads"], args["kv_heads"] or args["heads"]
     key_dim = args["key_dim"] or model // heads
     value_dim = args["value_dim"] or key_dim
+    out = args["out"] or model
     bias = set(args["bias"])
-    if bias not in (set(), {"q", "k", "v", "o"}):
-        raise Unsupported("Keras' attention puts biases on every projection or on none")
-    if args["qk_norm"] != "none":
-        raise Unsupported("Keras' attention has no norm on queries and keys")
-    if kv_heads != heads:
-        if value_dim != key_dim or (args["out"] or model) != model:
-            raise Unsupported("Keras' GroupQueryAttention has one head size and keeps the width")
+    whole = bias in (set(), {"q", "k", "v", "o"}) and args["qk_norm"] == "none"
+    if whole and kv_heads == heads:
+        layer = L.MultiHeadAttention(heads, key_dim, value_dim=value_dim, use_bias=bool(bias),
+                                     output_shape=out if out != model else None)
+        projections = _built(layer, shape, memory)
+    elif whole and value_dim == key_dim and out == model:
         layer = L.GroupQueryAttention(head_dim=key_dim, num_query_heads=heads,
                                       num_key_value_heads=kv_heads, use_bias=bool(bias))
+        projections = _built(layer, shape, memory)
     else:
-        out = args["out"]
-        layer = L.MultiHeadAttention(heads, key_dim, value_dim=value_dim, use_bias=bool(bias),
-                                     output_shape=out if out not in (None, model) else None)
-    _built(layer, shape, memory)
+        return _einsum_attention(args, shape, memory, heads, kv_heads, key_dim, value_dim, out, bias)
     if args["lora"] is not None:  # as KerasHub adapts attention: LoRA on its projections
         for target in args["lora_targets"]:
-            getattr(layer, PROJECTION[target]).enable_lora(args["lora"])
-    return layer
+            getattr(projections, PROJECTION[target]).enable_lora(args["lora"])
+    return projections
 
 
 PROJECTION = {"q": "_query_dense", "k": "_key_dense", "v": "_value_dense", "o": "_output_dense"}
+
+
+def _einsum_attention(args, shape, memory, heads, kv_heads, key_dim, value_dim, out, bias):
+    def projection(name, heads_here, size, inputs):
+        layer = L.EinsumDense("abc,cde->abde", output_shape=(None, heads_here, size),
+                              bias_axes="de" if name in bias else None)
+        return _built(layer, inputs)
+
+    built = {
+        "q": projection("q", heads, key_dim, shape),
+        "k": projection("k", kv_heads, key_dim, memory),
+        "v": projection("v", kv_heads, value_dim, memory),
+        "o": _built(L.EinsumDense("abcd,cde->abe", output_shape=(None, out),
+                                  bias_axes="e" if "o" in bias else None), (shape[0], heads, value_dim)),
+    }
+    if args["lora"] is not None:
+        for target in args["lora_targets"]:
+            built[target].enable_lora(args["lora"])
+    layers = list(built.values())
+    if args["qk_norm"] != "none":  # over the head size, shared by the heads; or each projection
+        per_head = args["qk_norm_scope"] == "head"
+        for heads_here in (heads, kv_heads):
+            norm = (L.RMSNormalization() if args["qk_norm"] == "rms"
+                    else L.LayerNormalization(center=args["qk_norm_bias"]))
+            normed = (shape[0], heads_here, key_dim) if per_head else (shape[0], heads_here * key_dim)
+            layers.append(_built(norm, normed))
+    return layers
 
 
 # ------------------------------------------------------------------ structure and tensors
