@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 LAYER_PAGE = ROOT / "docs" / "layers.md"
+FRAMEWORKS_PAGE = ROOT / "docs" / "frameworks.md"
 
 # Shown, but not run: they measure this machine.
 NOT_RUN = ("python benchmarks/bench.py",)

@@ -8,7 +8,8 @@ For each `$ symparam ...` line of a ```console block, the lines under it are rep
 the command's output; for each `>>>` example of a Python session, its expected output by
 what it gives. Commands, sources and prose are never changed: only output lines. An
 example whose exception differs from the one shown is listed, not rewritten. The layer
-reference, docs/layers.md, is written again from the layer registry.
+reference, docs/layers.md, is written again from the layer registry, and the framework
+layers' table, docs/frameworks.md, from symparam/frameworks/classes.py.
 
 Run it after a change to what symparam prints, then read `git diff`: the prose around
 an example may say something the new output no longer shows.
@@ -22,7 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from docs_examples import LAYER_PAGE, console_examples, name, pages, run, session_outputs  # noqa: E402
+from docs_examples import (  # noqa: E402
+    FRAMEWORKS_PAGE, LAYER_PAGE, console_examples, name, pages, run, session_outputs,
+)
 
 
 def update_console(path: Path, text: str) -> tuple[str, list[str]]:
@@ -74,14 +77,18 @@ def main(argv=None) -> int:
         if new != text and not args.check:
             path.write_text(new, encoding="utf-8")
 
-    if not args.pages or LAYER_PAGE.resolve() in chosen:
-        from symparam import reference
+    from symparam import reference
+    from symparam.frameworks import classes
 
-        page = reference.markdown_page()
-        if LAYER_PAGE.read_text(encoding="utf-8") != page:
-            differ.append(f"{name(LAYER_PAGE)}: the layer reference, from the registry")
+    for generated, make, what in ((LAYER_PAGE, reference.markdown_page, "the layer reference, from the registry"),
+                                  (FRAMEWORKS_PAGE, classes.markdown_page, "the framework layers' table")):
+        if args.pages and generated.resolve() not in chosen:
+            continue
+        page = make()
+        if not generated.exists() or generated.read_text(encoding="utf-8") != page:
+            differ.append(f"{name(generated)}: {what}")
             if not args.check:
-                LAYER_PAGE.write_text(page, encoding="utf-8")
+                generated.write_text(page, encoding="utf-8")
 
     verb = "differs" if args.check else "rewritten"
     for item in differ:
