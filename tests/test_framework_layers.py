@@ -1,5 +1,6 @@
 """Framework layers that hold parameters, added from the list of those symparam lacked:
-PReLU, Cropping1D/2D/3D, and the recurrent cells (RNNCell, LSTMCell, GRUCell).
+PReLU, Cropping1D/2D/3D, the recurrent cells (RNNCell, LSTMCell, GRUCell), PyTorch's
+EmbeddingBag and Bilinear, and Keras' Normalization.
 
 Each row gives the count under both conventions and the output shape (channels last).
 The figures were read off Keras 3.15.1 (`layer.count_params()`) and PyTorch 2.13
@@ -31,6 +32,15 @@ LAYERS = {
     "gru-cell": ("in(32) -> GRUCell(16)", 2400, 2400, (16,)),
     "rnn-cell": ("in(32) -> RNNCell(16, bias=false)", 768, 768, (16,)),
     "rnn-cell-bias": ("in(32) -> simple_rnn_cell(16)", 784, 800, (16,)),
+    # a 100 × 16 table; a bag of 10 ids becomes one vector
+    "embedding-bag": ("in(10) -> embedding_bag(100, 16)", 1600, 1600, (16,)),
+    # 5 × 20 × 20 weights + 5 biases, the input read twice
+    "bilinear": ("in(20) -> bilinear(5)", 2005, 2005, (5,)),
+    # x1 (4, 20) and x2 the stage named `second` (4, 30): 5·20·30 + 5, after dense's 630
+    "bilinear-other": ("in(4, 20) -> dense(30) as second; in(4, 20) -> bilinear(5, other=second)",
+                       3635, 3635, (4, 5)),
+    # Keras' preprocessing: mean and variance of 6 features and a count, non-trainable
+    "normalization": ("in(8, 6) -> normalization", 13, 13, (8, 6)),
 }
 
 
@@ -79,6 +89,22 @@ def test_errors_name_the_layer(text, message, column):
 
 
 def _torch_modules(nn):
+    class EmbeddingBagOfOne(nn.Module):  # a batch of bags of ids: (batch, T) -> (batch, dim)
+        def __init__(self, bag):
+            super().__init__()
+            self.bag = bag
+
+        def forward(self, ids):
+            return self.bag(ids.long())
+
+    class Twice(nn.Module):  # x1 = x2 = the input
+        def __init__(self, bilinear):
+            super().__init__()
+            self.bilinear = bilinear
+
+        def forward(self, x):
+            return self.bilinear(x, x)
+
     class First(nn.Module):  # LSTMCell returns (h, c): its output is h
         def __init__(self, cell):
             super().__init__()
@@ -97,6 +123,8 @@ def _torch_modules(nn):
         "gru-cell": (nn.GRUCell(32, 16), (32,)),
         "rnn-cell": (nn.RNNCell(32, 16, bias=False), (32,)),
         "rnn-cell-bias": (nn.RNNCell(32, 16), (32,)),
+        "embedding-bag": (EmbeddingBagOfOne(nn.EmbeddingBag(100, 16)), (10,)),
+        "bilinear": (Twice(nn.Bilinear(20, 20, 5)), (20,)),
     }
 
 
@@ -120,6 +148,7 @@ def test_keras_counts_as_the_table_says():
         "cropping1d": (L.Cropping1D(), (20, 3)),
         "cropping2d": (L.Cropping2D(((1, 2), (3, 4))), (20, 21, 3)),
         "cropping3d": (L.Cropping3D(), (5, 6, 7, 2)),
+        "normalization": (L.Normalization(), (8, 6)),
     }
     for key, (layer, shape) in layers.items():
         output = layer(np.zeros((1, *shape), "float32"))

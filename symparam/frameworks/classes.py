@@ -11,7 +11,7 @@ _RANKS = (1, 2, 3)
 
 # PyTorch classes holding parameters (or state): the symparam kind, "" when none yet.
 TORCH_HOLDING = {
-    "Linear": "dense", "LazyLinear": "dense", "Bilinear": "",
+    "Linear": "dense", "LazyLinear": "dense", "Bilinear": "bilinear",
     **{f"Conv{r}d": f"conv{r}d" for r in _RANKS}, **{f"LazyConv{r}d": f"conv{r}d" for r in _RANKS},
     **{f"ConvTranspose{r}d": f"conv{r}d_transpose" for r in _RANKS},
     **{f"LazyConvTranspose{r}d": f"conv{r}d_transpose" for r in _RANKS},
@@ -20,7 +20,7 @@ TORCH_HOLDING = {
     **{f"InstanceNorm{r}d": "instance_norm" for r in _RANKS},
     **{f"LazyInstanceNorm{r}d": "instance_norm" for r in _RANKS},
     "GroupNorm": "group_norm", "LayerNorm": "layer_norm", "RMSNorm": "rms_norm",
-    "Embedding": "embedding", "EmbeddingBag": "",
+    "Embedding": "embedding", "EmbeddingBag": "embedding_bag",
     "RNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru",
     "RNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
     "MultiheadAttention": "attention", "PReLU": "prelu",
@@ -65,7 +65,7 @@ KERAS_HOLDING = {
     **{f"ConvLSTM{r}D": "" for r in _RANKS},
     "BatchNormalization": "batch_norm", "LayerNormalization": "layer_norm",
     "GroupNormalization": "group_norm", "RMSNormalization": "rms_norm",
-    "Normalization": "", "SpectralNormalization": "",
+    "Normalization": "normalization", "SpectralNormalization": "",
     "Embedding": "embedding", "ReversibleEmbedding": "embedding",
     "SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru",
     "SimpleRNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",

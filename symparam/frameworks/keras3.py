@@ -91,6 +91,16 @@ def embedding(kind, args, shape):
     return _built(L.Embedding(args["vocab"], args["dim"]), shape)
 
 
+@builds("embedding_bag", "bilinear")
+def pytorch_only(kind, args, shape):
+    raise Unsupported(f"Keras has no layer for {kind} (PyTorch's {'EmbeddingBag' if kind == 'embedding_bag' else 'Bilinear'})")
+
+
+@builds("normalization")
+def normalization(kind, args, shape):
+    return _built(L.Normalization(), shape)
+
+
 # ------------------------------------------------------------------ convolutions
 
 

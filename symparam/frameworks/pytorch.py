@@ -88,6 +88,22 @@ def embedding(kind, args, shape):
     return nn.Embedding(args["vocab"], args["dim"])
 
 
+@builds("embedding_bag")
+def embedding_bag(kind, args, shape):
+    return nn.EmbeddingBag(args["vocab"], args["dim"], mode=args["mode"])
+
+
+@builds("bilinear")
+def bilinear(kind, args, shape):
+    second = args["other"][-1] if args["other"] is not None else shape[-1]
+    return nn.Bilinear(shape[-1], second, args["units"], bias=args["bias"])
+
+
+@builds("normalization")
+def normalization(kind, args, shape):
+    raise Unsupported("PyTorch has no Normalization layer (Keras' preprocessing layer)")
+
+
 # ------------------------------------------------------------------ convolutions
 
 

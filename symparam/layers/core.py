@@ -5,7 +5,8 @@ from __future__ import annotations
 from .. import ast
 from ..algebra import is_number
 from .base import (
-    LORA, Choice, Count, Flag, Output, Param, Rate, Real, Size, Word, keras_lora, layer, lora_adapters,
+    LORA, Choice, Context, Count, Flag, Output, Param, Rate, Real, Size, Word, keras_lora, layer,
+    lora_adapters,
 )
 
 # Activations have no parameters; each is listed with its Keras and PyTorch class names.
@@ -150,6 +151,40 @@ def prelu(call, shape):
                 slopes = slopes * extent
         note = "one slope per value" + (" not shared" if shared else "")
     return Output(shape, Count(weights=slopes, note=note))
+
+
+@layer(
+    "bilinear",
+    aliases=("Bilinear",),
+    params=(
+        Size("units", aliases=("out_features",), describe="the number of units"),
+        Flag("bias", True),
+        Context("other", None, keyword_only=True, aliases=("input2",)),
+    ),
+)
+def bilinear(call, shape):
+    """PyTorch's Bilinear: y = x1·A·x2 + b, a units × in1 × in2 tensor A and units
+    biases. x1 is the input; x2 the stage named with other=NAME (its last axis is in2),
+    or the input itself."""
+    other = call["other"]
+    first, second = shape[-1], (other if other is not None else shape)[-1]
+    units = call["units"]
+    count = Count(weights=units * first * second, biases=units if call["bias"] else 0,
+                  factors=(("outputs", units), ("inputs", first), ("second inputs", second)))
+    return Output(tuple(shape[:-1]) + (units,), count)
+
+
+@layer(
+    "normalization",
+    aliases=("Normalization",),
+    params=(Real("axis", None),),
+)
+def normalization(call, shape):
+    """Keras' Normalization (preprocessing): the mean and variance of each feature of the
+    last axis and the count of examples they were adapted on, all non-trainable: 2C + 1."""
+    channels = shape[-1]
+    count = Count(non_trainable=2 * channels + 1, non_trainable_note="mean, variance and count, adapted")
+    return Output(shape, count)
 
 
 @layer("dropout", aliases=("Dropout",), params=(Rate("rate", None, aliases=("p",)),))

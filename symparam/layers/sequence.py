@@ -34,6 +34,23 @@ def embedding(call, shape):
     return Output(tuple(shape) + (dim,), count)
 
 
+@layer(
+    "embedding_bag",
+    aliases=("EmbeddingBag",),
+    params=(
+        Size("vocab", aliases=("num_embeddings",), describe="the vocabulary size"),
+        Size("dim", aliases=("embedding_dim",), describe="the embedding size"),
+        Choice("mode", "mean", choices=("mean", "sum", "max")),
+    ),
+)
+def embedding_bag(call, shape):
+    """PyTorch's EmbeddingBag: a vocab × dim table whose vectors for a bag of token ids
+    (T) are summed, averaged or maxed into one: (T) -> (dim)."""
+    vocab, dim = call["vocab"], call["dim"]
+    count = Count(weights=vocab * dim, factors=(("tokens", vocab), ("dimensions", dim)))
+    return Output((dim,), count)
+
+
 @layer("select", aliases=("take",), params=(Index("index", 0, aliases=("position",)),))
 def select(call, shape):
     """One position of the first axis, e.g. BERT's [CLS] token: (T, d) -> (d)."""
