@@ -311,7 +311,14 @@ def check_command(network: Network | None, against, fmt, all_examples):
             results = checking.check_examples("examples", against)
         except SymparamError as error:
             raise UserError(error) from None
-        echo(checking.examples_text(results, against))
+        if fmt == "json":
+            click.echo(render.dumps({"against": against, "files": [
+                {"file": name, **(checking.to_json_dict(result) if isinstance(result, checking.Check)
+                                  else {"error": str(result).splitlines()[0]})}
+                for name, result in results
+            ]}))
+        else:
+            echo(checking.examples_text(results, against))
         verdicts = [r for _, r in results]
         if any(isinstance(r, checking.Check) and not r.agrees for r in verdicts):
             click.get_current_context().exit(1)

@@ -76,8 +76,9 @@ def summarize(network, depth: int = 0, dtype: str = "fp32") -> Summary:
     result = getattr(network, "analysis", network)
     tree = result.tree
     check_rows(tree, depth + 1)  # `block * L` opens its only child: a level more
-    channels_first = getattr(network, "convention", None) == "torch"  # a Result has none
-    with notation(counts=result.repetition_counts, channels_first=channels_first):
+    # A Network says how its results are written; a bare Result, only its repetitions.
+    written = getattr(network, "layout", None) or {"counts": result.repetition_counts, "channels_first": False}
+    with notation(**written):
         rows = tuple(_children_rows(tree.children, 0, depth, ()))
     return Summary(
         rows=rows,
@@ -85,8 +86,8 @@ def summarize(network, depth: int = 0, dtype: str = "fp32") -> Summary:
         trainable=tree.trainable,
         non_trainable=tree.non_trainable,
         dtype=dtype,
-        counts=result.repetition_counts,
-        channels_first=channels_first,
+        counts=written["counts"],
+        channels_first=written["channels_first"],
     )
 
 

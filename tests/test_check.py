@@ -216,6 +216,8 @@ def test_all_examples(monkeypatch, against):
     name = {"torch": "PyTorch", "keras": "Keras"}[against]
     assert result.output.splitlines()[-1] == f"{files} files against {name}: {files} agree, 0 differ"
     assert "densenet121.sp" in result.output and "agrees:" in result.output
+    document = json.loads(run("--all-examples", "--against", against, "--format", "json").output)
+    assert len(document["files"]) == files and all(entry["agrees"] for entry in document["files"])
 
 
 def test_all_examples_takes_no_expression(monkeypatch, tmp_path):
