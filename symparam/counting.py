@@ -198,9 +198,10 @@ class _Counter:
         """The output shape of the stage a context= names; it must come before."""
         value = keyword.value
         span = getattr(value, "span", None) or keyword.span
-        if not (isinstance(value, ast.Ref) and value.index is None):
+        if not isinstance(value, ast.Ref):
             raise layer_error(node, self.source, f"{keyword.name} must be a name given with 'as'", span)
-        name = value.stem
+        # As written: `as enc2` names "enc2", which a size would read as enc_2.
+        name = value.stem if value.index is None else span.text(self.source)
         if name in self.outputs:
             return self.outputs[name]
         later = next((named for named in ast.walk(self.model.network)

@@ -159,3 +159,10 @@ def test_keras_counts_as_the_table_says():
     for key, (cell, states) in cells.items():
         output, _ = cell(np.zeros((1, 32), "float32"), [np.zeros((1, 16), "float32")] * states)
         assert (cell.count_params(), tuple(output.shape[1:])) == LAYERS[key][1:4:2], key
+
+
+def test_a_stage_name_with_digits_is_a_context():
+    # `as enc2` names "enc2", not the size enc_2: context=enc2 finds it
+    text = "in(S, 16) -> dense(16) as enc2; in(T, 8) -> attention(2, context=enc2)"
+    # q, o: 8·8 + 8 each; k, v read the 16 features: 16·8 + 8 each; dense 16·16 + 16
+    assert symparam.count(text) == 272 + 2 * 72 + 2 * 136
