@@ -163,6 +163,7 @@ def network_command(function):
                 raise click.UsageError("--all-examples checks the files in examples/: give no EXPRESSION or -f")
             return function(None, **options)
         text, origin = _read_expression(expression, file)
+        convention = options.get("against", convention)  # check counts as its framework does
         sizes = Sizes()
         for setting in settings:
             sizes = sizes.merged(setting)
@@ -325,8 +326,6 @@ def check_command(network: Network | None, against, fmt, all_examples):
         if any(isinstance(r, SymparamError) for r in verdicts):
             click.get_current_context().exit(2)
         return
-    if network.convention != against:
-        network = Network.count(network.syntax, network.sizes, against)
     result = checking.check(network, against)
     if fmt == "json":
         click.echo(render.dumps({"expression": network.expression, **checking.to_json_dict(result)}))

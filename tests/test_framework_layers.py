@@ -166,3 +166,60 @@ def test_a_stage_name_with_digits_is_a_context():
     text = "in(S, 16) -> dense(16) as enc2; in(T, 8) -> attention(2, context=enc2)"
     # q, o: 8·8 + 8 each; k, v read the 16 features: 16·8 + 8 each; dense 16·16 + 16
     assert symparam.count(text) == 272 + 2 * 72 + 2 * 136
+
+
+# ------------------------------------------------------------------ options of one framework
+
+
+def test_max_pool_dilation_as_pytorch_spreads_its_window():
+    # nn.MaxPool2d(3, dilation=2) on 20 × 21: a window reaching 5 positions, 6 × 6 out;
+    # nn.MaxPool2d(3, stride=1, dilation=(2, 3), padding=1): 18 × 17
+    network = symparam.parse("in(20, 21, 3) -> max_pool2d(3, dilation=2) -> flatten -> dense(1)",
+                             convention="torch")
+    assert network.layers[0].output_shape == (6, 6, 3) and network.value == 6 * 6 * 3 + 1
+    network = symparam.parse("in(20, 21, 3) -> max_pool2d(3, stride=1, dilation=(2, 3), padding=1)",
+                             convention="torch")
+    assert network.output_shape == (18, 17, 3)
+    with pytest.raises(symparam.SymparamError, match="Keras' pooling has no dilation"):
+        symparam.parse("in(20, 21, 3) -> max_pool2d(3, dilation=2)")
+    with pytest.raises(symparam.SymparamError, match="unknown argument .dilation. \\(it takes pool, stride, padding, ceil_mode\\)"):
+        symparam.parse("in(20, 21, 3) -> avg_pool2d(3, dilation=2)", convention="torch")
+
+
+def test_bidirectional_merge_modes_as_keras_joins_the_directions():
+    # Bidirectional(LSTM(16), merge_mode="sum"): 2 × 4·16·(32 + 16 + 1) = 6,272, output 16
+    network = symparam.parse("in(10, 32) -> lstm(16, bidirectional=true, merge=sum)")
+    assert (network.value, network.output_shape) == (6272, (16,))
+    # stacked with merge_mode="ave": the second layer reads 16 features, not 32
+    assert symparam.count("in(10, 32) -> lstm(16, bidirectional=true, merge_mode=ave, layers=2)") == 10_496
+    with pytest.raises(symparam.SymparamError, match="PyTorch concatenates the two directions"):
+        symparam.parse("in(10, 32) -> lstm(16, bidirectional=true, merge=sum)", convention="torch")
+    with pytest.raises(symparam.SymparamError, match="it needs bidirectional=true"):
+        symparam.parse("in(10, 32) -> gru(16, merge=sum)")
+
+
+def test_attention_bias_kv_as_pytorchs_add_bias_kv():
+    # nn.MultiheadAttention(64, 8, add_bias_kv=True): 16,640 + bias_k and bias_v of 64 each
+    assert symparam.count("in(10, 64) -> attention(8, bias_kv=true)", convention="torch") == 16_768
+    assert symparam.count("in(10, 64) -> attention(8, add_bias_kv=true, bias=false)", convention="torch") == 16_512
+    with pytest.raises(symparam.SymparamError, match="Keras' attention has no bias_kv"):
+        symparam.parse("in(10, 64) -> attention(8, bias_kv=true)")
+
+
+def test_the_frameworks_agree_on_those_options():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed")
+    nn = torch.nn
+    assert tuple(nn.MaxPool2d(3, dilation=2)(torch.zeros(1, 3, 20, 21)).shape) == (1, 3, 6, 6)
+    assert tuple(nn.MaxPool2d(3, stride=1, dilation=(2, 3), padding=1)(torch.zeros(1, 3, 20, 21)).shape) == (1, 3, 18, 17)
+    assert sum(p.numel() for p in nn.MultiheadAttention(64, 8, add_bias_kv=True).parameters()) == 16_768
+    assert sum(p.numel() for p in nn.MultiheadAttention(64, 8, add_bias_kv=True, bias=False).parameters()) == 16_512
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="Keras not installed")
+    L = keras.layers
+    one = L.Bidirectional(L.LSTM(16), merge_mode="sum")
+    one.build((None, 10, 32))
+    first = L.Bidirectional(L.LSTM(16, return_sequences=True), merge_mode="ave")
+    first.build((None, 10, 32))
+    second = L.Bidirectional(L.LSTM(16), merge_mode="ave")
+    second.build((None, 10, 16))
+    assert (one.count_params(), first.count_params() + second.count_params()) == (6272, 10_496)

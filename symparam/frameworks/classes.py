@@ -78,7 +78,7 @@ KERAS_HOLDING = {
 # Where symparam writes a holding class another way than as a kind of its own.
 NOTES = {
     ("keras", "ReversibleEmbedding"): "its reverse projection shares the table: `tie=`",
-    ("keras", "Bidirectional"): "`bidirectional=true` on `simple_rnn`, `lstm` or `gru` (merge_mode concat)",
+    ("keras", "Bidirectional"): "`bidirectional=true` on `simple_rnn`, `lstm` or `gru`; `merge=` its merge_mode",
     ("keras", "RNN"): "write the cell's layer: `simple_rnn`, `lstm` or `gru`",
 }
 

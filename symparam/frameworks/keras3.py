@@ -199,9 +199,9 @@ def recurrent(kind, args, shape):
         layer = getattr(L, RECURRENT[kind])(args["units"], use_bias=args["bias"], return_sequences=True,
                                             **options)
         if args["bidirectional"]:
-            layer = L.Bidirectional(layer)
+            layer = L.Bidirectional(layer, merge_mode=args["merge"])
         built.append(_built(layer, inputs))
-        inputs = (shape[0], directions * args["units"])
+        inputs = (shape[0], (directions if args["merge"] == "concat" else 1) * args["units"])
     return built
 
 

@@ -234,9 +234,16 @@ def attention(kind, args, shape):
     key_dim = args["key_dim"] or model // heads
     value_dim = args["value_dim"] or key_dim
     out = args["out"] or model
+    bias = set(args["bias"])
+    plain_heads = kv_heads == heads and key_dim == value_dim == model // heads and out == model
+    if plain_heads and bias in (set(), {"q", "k", "v", "o"}) and args["qk_norm"] == "none" and args["lora"] is None:
+        return nn.MultiheadAttention(model, heads, bias=bool(bias), add_bias_kv=args["bias_kv"],
+                                     kdim=memory, vdim=memory, batch_first=True)
     sizes = {"q": (model, heads * key_dim), "k": (memory, kv_heads * key_dim),
              "v": (memory, kv_heads * value_dim), "o": (heads * value_dim, out)}
     projections = nn.ModuleDict()
+    if args["bias_kv"]:
+        projections["bias_kv"] = Tensor(sizes["k"][1] + sizes["v"][1])
     for name, (inputs, outputs) in sizes.items():
         adapters = _lora(inputs, outputs, args["lora"]) if name in args["lora_targets"] else []
         projections[name] = Adapted(nn.Linear(inputs, outputs, bias=name in args["bias"]), adapters)

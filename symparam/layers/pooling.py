@@ -18,16 +18,19 @@ def _pool(rank: int):
         pool = call["pool"]
         stride = call["stride"] or pool
         ceil_mode = call["ceil_mode"]
+        dilation = call.values.get("dilation") or (1,) * rank  # max pools only, as PyTorch's
         if call.convention == "torch":
             _check_torch_padding(call, rank, pool)
-        elif ceil_mode:
-            raise call.error_at(
-                "Keras' pooling has no ceil_mode (PyTorch's); use --convention torch",
-                written(call, "ceil_mode"),
-            )
+        else:
+            for option in ("ceil_mode", "dilation"):  # a max pool's; an average pool has no dilation
+                if option in call.kind.by_name and written(call, option) is not None:
+                    raise call.error_at(
+                        f"Keras' pooling has no {option} (PyTorch's); use --convention torch",
+                        written(call, option),
+                    )
         extents = tuple(
-            window_extent(call, rank, axis, n, k, s, call["padding"], ceil_mode=ceil_mode)
-            for axis, (n, k, s) in enumerate(zip(spatial, pool, stride))
+            window_extent(call, rank, axis, n, k, s, call["padding"], dilation=d, ceil_mode=ceil_mode)
+            for axis, (n, k, s, d) in enumerate(zip(spatial, pool, stride, dilation))
         )
         return Output(extents + (channels,))
 
@@ -81,6 +84,8 @@ for _rank in (1, 2, 3):
                 Sizes("stride", None, aliases=("strides",), rank=_rank),
                 Padding("padding", "valid", rank=_rank),
                 Flag("ceil_mode", False, keyword_only=True),
+                # PyTorch's MaxPool spreads its window (AvgPool has no dilation)
+                *((Sizes("dilation", None, rank=_rank, keyword_only=True),) if _kind == "max" else ()),
             ),
         )(_pool(_rank))
         _name = "Avg" if _kind == "avg" else "Max"

@@ -72,6 +72,9 @@ def _recurrent_params(name: str):
         Size("units", aliases=("hidden_size",), describe="the number of units"),
         Flag("bias", True, aliases=("use_bias",)),
         Flag("bidirectional", False),
+        # Keras' Bidirectional(merge_mode=...): the two directions' outputs joined or added
+        Choice("merge", "concat", choices=("concat", "sum", "mul", "ave"), aliases=("merge_mode",),
+               keyword_only=True),
         Size("layers", 1, aliases=("num_layers",)),
         # Keras returns the last output unless asked; PyTorch always returns them all.
         Flag("return_sequences", ByConvention(keras=False, torch=True)),
@@ -116,20 +119,32 @@ def _recurrent(name: str):
             raise call.error(f"proj={proj} must be smaller than units={units}")
         directions = 2 if call["bidirectional"] else 1
         outputs = proj if proj is not None else units
+        merged = _merge(call)
+        features = directions * outputs if merged == "concat" else outputs
         # The first layer reads the input; each stacked one after it reads the one
-        # before (directions × outputs features): all of those count alike, so `layers`
-        # may be any size, even a name.
+        # before (its `features`): all of those count alike, so `layers` may be any
+        # size, even a name.
         first = _layer_count(call, gates, inputs, units, proj)
-        stacked = _layer_count(call, gates, directions * outputs, units, proj)
+        stacked = _layer_count(call, gates, features, units, proj)
         more = call["layers"] - 1
         weights = directions * (first[0] + more * stacked[0])
         biases = directions * (first[1] + more * stacked[1])
-        features = directions * outputs
         out = (steps, features) if call["return_sequences"] else (features,)
         note = f"{gates} gate{'s' if gates > 1 else ''} × {units} units"
         return Output(out, Count(weights=weights, biases=biases, note=note))
 
     return apply
+
+
+def _merge(call) -> str:
+    """How the two directions' outputs are joined; only Keras adds, multiplies or
+    averages them (PyTorch concatenates)."""
+    merge, where = call["merge"], written(call, "merge")
+    if where is not None and not call["bidirectional"]:
+        raise call.error_at("merge joins the two directions: it needs bidirectional=true", where)
+    if merge != "concat" and call.convention == "torch":
+        raise call.error_at("PyTorch concatenates the two directions: merge=concat only", where)
+    return merge
 
 
 for _name, _aliases in (
@@ -197,6 +212,7 @@ PROJECTIONS = ("q", "k", "v", "o")
         Size("kv_heads", None, aliases=("num_kv_heads", "num_key_value_heads")),
         Projections("bias", PROJECTIONS, aliases=("use_bias",), choices=PROJECTIONS),
         Real("dropout", None),
+        Flag("bias_kv", False, aliases=("add_bias_kv",), keyword_only=True),
         Choice("qk_norm", "none", choices=("none", "rms", "layer"), keyword_only=True),
         Choice("qk_norm_scope", "head", choices=("head", "projection"), keyword_only=True),
         Flag("qk_norm_bias", True, keyword_only=True),
@@ -212,7 +228,8 @@ def attention(call, shape):
     context=NAME makes it cross-attention: keys and values read the stage named NAME
     (an encoder's output, (S, D')), whose width may differ from the queries'.
     bias=(q, k, v) puts biases on some projections only (Qwen2); qk_norm= norms queries
-    and keys (Qwen3, OLMo-2); lora=r adapts the projections in lora_targets (PEFT)."""
+    and keys (Qwen3, OLMo-2); lora=r adapts the projections in lora_targets (PEFT);
+    bias_kv=true is PyTorch's add_bias_kv, a learned key and value of one position."""
     if len(shape) < 2:
         raise call.error(f"needs an input (time steps, features), got {format_shape(shape)}")
     model = shape[-1]
@@ -237,6 +254,11 @@ def attention(call, shape):
     }
     weights = sum((inputs * outputs for inputs, outputs in sizes.values()), 0)
     biases = sum((sizes[name][1] for name in call["bias"]), 0)
+    if call["bias_kv"]:  # PyTorch's add_bias_kv: a learned key and value put before the keys
+        if call.convention == "keras":
+            raise call.error_at("Keras' attention has no bias_kv (PyTorch's add_bias_kv)",
+                                written(call, "bias_kv"))
+        biases = biases + sizes["k"][1] + sizes["v"][1]
     norm_weights, norm_biases = _qk_norm(call, heads, kv_heads, key_dim)
     adapted = [sizes[name] for name in _lora_targets(call)]
     if call.convention == "keras":
