@@ -223,3 +223,33 @@ def test_the_frameworks_agree_on_those_options():
     second = L.Bidirectional(L.LSTM(16), merge_mode="ave")
     second.build((None, 10, 16))
     assert (one.count_params(), first.count_params() + second.count_params()) == (6272, 10_496)
+
+
+CONV_LSTM = {  # text, Keras 3.15's count_params() and output shape
+    "2d": ("in(10, 20, 21, 3) -> conv_lstm2d(8, 3)", 3200, (18, 19, 8)),  # 4·8·9·(3 + 8) + 32
+    "2d-sequences": ("in(10, 20, 21, 3) -> ConvLSTM2D(8, 3, padding=same, return_sequences=true)",
+                     3200, (10, 20, 21, 8)),
+    "1d": ("in(10, 30, 4) -> conv_lstm1d(6, 5, stride=2, bias=false)", 1200, (13, 6)),
+    "3d": ("in(4, 5, 6, 7, 2) -> conv_lstm3d(3, 2)", 492, (4, 5, 6, 3)),
+}
+
+
+@pytest.mark.parametrize("text, total, shape", CONV_LSTM.values(), ids=CONV_LSTM.keys())
+def test_conv_lstm_as_keras_counts_it(text, total, shape):
+    network = symparam.parse(text)
+    assert (network.value, network.output_shape) == (total, shape)
+    with pytest.raises(symparam.SymparamError, match="PyTorch has no ConvLSTM layer"):
+        symparam.parse(text, convention="torch")
+
+
+def test_conv_lstm_in_keras_itself():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="Keras not installed")
+    L = keras.layers
+    layers = {"2d": (L.ConvLSTM2D(8, 3), (10, 20, 21, 3)),
+              "2d-sequences": (L.ConvLSTM2D(8, 3, padding="same", return_sequences=True), (10, 20, 21, 3)),
+              "1d": (L.ConvLSTM1D(6, 5, strides=2, use_bias=False), (10, 30, 4)),
+              "3d": (L.ConvLSTM3D(3, 2), (4, 5, 6, 7, 2))}
+    for key, (layer, shape) in layers.items():
+        layer.build((None, *shape))
+        assert (layer.count_params(), layer.compute_output_shape((None, *shape))[1:]) == CONV_LSTM[key][1:], key

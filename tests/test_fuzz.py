@@ -482,7 +482,7 @@ def _probe(kind) -> dict[int, int]:
         args.append(_probe_argument(kind.varargs))
     call = f"{kind.name}({', '.join(args)})" if args else kind.name
     ranks = {}
-    for rank in range(1, 5):
+    for rank in range(1, 6):  # up to a sequence of volumes: (T, D, H, W, C) for conv_lstm3d
         try:
             ranks[rank] = len(symparam.parse(f"in({', '.join(['16'] * rank)}) -> {call}").output_shape)
         except Exception:  # noqa: BLE001 - only a probe: the tests find what is wrong

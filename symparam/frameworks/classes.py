@@ -62,7 +62,7 @@ KERAS_HOLDING = {
     **{f"{name}{r}DTranspose": f"conv{r}d_transpose" for r in _RANKS for name in ("Conv", "Convolution")},
     "DepthwiseConv1D": "depthwise_conv1d", "DepthwiseConv2D": "depthwise_conv2d",
     **{f"{name}{r}D": f"separable_conv{r}d" for r in (1, 2) for name in ("SeparableConv", "SeparableConvolution")},
-    **{f"ConvLSTM{r}D": "" for r in _RANKS},
+    **{f"ConvLSTM{r}D": f"conv_lstm{r}d" for r in _RANKS},
     "BatchNormalization": "batch_norm", "LayerNormalization": "layer_norm",
     "GroupNormalization": "group_norm", "RMSNormalization": "rms_norm",
     "Normalization": "normalization", "SpectralNormalization": "",

@@ -126,6 +126,14 @@ def conv_transpose(kind, args, shape):
     return _built(layer, shape)
 
 
+@builds("conv_lstm1d", "conv_lstm2d", "conv_lstm3d")
+def conv_lstm(kind, args, shape):
+    layer = getattr(L, f"ConvLSTM{len(shape) - 2}D")(
+        args["filters"], args["kernel"], strides=args["stride"], padding=_padding(args["padding"]),
+        dilation_rate=args["dilation"], use_bias=args["bias"], return_sequences=args["return_sequences"])
+    return _built(layer, shape)
+
+
 @builds("depthwise_conv1d", "depthwise_conv2d")
 def depthwise(kind, args, shape):
     layer = getattr(L, f"DepthwiseConv{_suffix(shape)}")(

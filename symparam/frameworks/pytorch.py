@@ -99,9 +99,9 @@ def bilinear(kind, args, shape):
     return nn.Bilinear(shape[-1], second, args["units"], bias=args["bias"])
 
 
-@builds("normalization")
-def normalization(kind, args, shape):
-    raise Unsupported("PyTorch has no Normalization layer (Keras' preprocessing layer)")
+@builds("normalization", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d")
+def keras_only(kind, args, shape):
+    raise Unsupported(f"PyTorch has no layer for {kind} (a Keras layer)")
 
 
 # ------------------------------------------------------------------ convolutions

@@ -6,6 +6,7 @@ Inputs are channels last: (length, C), (height, width, C), (depth, height, width
 from __future__ import annotations
 
 from ..algebra import is_number
+from ..values import shape_text as format_shape
 from ..values import show
 from .base import Count, Flag, Output, Padding, Size, Sizes, layer, written
 from .core import ACTIVATION
@@ -246,3 +247,38 @@ for _rank in (1, 2):
             FILTERS, _kernel(_rank), DEPTH_MULTIPLIER, *_window_params(_rank), BIAS, ACTIVATION,
         ),
     )(_separable(_rank))
+
+
+def _conv_lstm(rank: int):
+    def apply(call, shape):
+        """Keras' ConvLSTM: an LSTM whose four gates are convolutions, over a sequence of
+        maps (T, spatial..., C): 4F·(k^r·C + k^r·F) weights (input and recurrent kernels)
+        and 4F biases, for F filters; the last map, or all with return_sequences=true."""
+        if call.convention == "torch":
+            raise call.error("PyTorch has no ConvLSTM layer: Keras' ConvLSTM1D/2D/3D only")
+        if len(shape) != rank + 2:
+            axes = ", ".join(("time steps", *AXES[rank], "channels"))
+            raise call.error(f"needs an input ({axes}), got {format_shape(shape)}")
+        steps, spatial, channels = shape[0], shape[1:-1], shape[-1]
+        filters, kernel = call["filters"], call["kernel"]
+        _check_keras_dilated_stride(call)
+        window = product(kernel)
+        count = Count(
+            weights=4 * filters * window * (channels + filters),
+            biases=4 * filters if call["bias"] else 0,
+            note=f"4 gates × {show(filters)} filters of {kernel_text(kernel)} on the input and on the state",
+        )
+        extents = _output_extents(call, rank, spatial)
+        out = (steps, *extents, filters) if call["return_sequences"] else (*extents, filters)
+        return Output(out, count)
+
+    return apply
+
+
+for _rank in (1, 2, 3):
+    layer(
+        f"conv_lstm{_rank}d",
+        aliases=(f"ConvLSTM{SUFFIX[_rank]}",),
+        params=(FILTERS, _kernel(_rank), *_window_params(_rank), BIAS,
+                Flag("return_sequences", False)),
+    )(_conv_lstm(_rank))
