@@ -38,9 +38,23 @@ def test_every_keras_class_is_in_the_table():
 
 
 def test_the_kinds_named_exist():
+    from symparam import library
+
+    blocks = library.definitions()
     for holding in (classes.TORCH_HOLDING, classes.KERAS_HOLDING):
         for name, kind in holding.items():
-            assert kind == "" or kind in REGISTRY, (name, kind)
+            assert kind == "" or kind in REGISTRY or kind in blocks, (name, kind)
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+def test_pytorchs_transformer_is_written_as_the_table_says():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed")
+    import symparam
+
+    text = classes.NOTES[("torch", "Transformer")].strip("`")
+    text = text.replace("d, H, F", "512, 8, 2048").replace(", d)", ", 512)")
+    model = torch.nn.Transformer()  # d=512, 8 heads, 2048 wide, 6 + 6 layers, both normed
+    assert symparam.count(text, convention="torch") == sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.filterwarnings("ignore:`NLLLoss2d` has been deprecated")

@@ -1,6 +1,6 @@
 """Every layer class of PyTorch 2.13 (`torch.nn`) and Keras 3.15 (`keras.layers`), sorted
-by what symparam makes of it: the kind that counts one that holds parameters or state,
-"" for one symparam does not count yet; the classes that hold nothing; and the bases,
+by what symparam makes of it: the kind (or library block) that counts one that holds
+parameters or state, "" for one symparam does not count yet; the classes that hold nothing; and the bases,
 containers and wrappers of other code. A test enumerates both frameworks' classes and
 fails on any that is in none of them; docs/frameworks.md is written from here.
 """
@@ -24,8 +24,10 @@ TORCH_HOLDING = {
     "RNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru",
     "RNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
     "MultiheadAttention": "attention", "PReLU": "prelu",
-    "Transformer": "", "TransformerEncoder": "", "TransformerDecoder": "",
-    "TransformerEncoderLayer": "", "TransformerDecoderLayer": "",
+    "Transformer": "transformer_encoder_layer", "TransformerEncoder": "transformer_encoder_layer",
+    "TransformerDecoder": "transformer_decoder_layer",
+    "TransformerEncoderLayer": "transformer_encoder_layer",
+    "TransformerDecoderLayer": "transformer_decoder_layer",
     "AdaptiveLogSoftmaxWithLoss": "",
 }
 
@@ -77,6 +79,12 @@ KERAS_HOLDING = {
 
 # Where symparam writes a holding class another way than as a kind of its own.
 NOTES = {
+    ("torch", "TransformerEncoderLayer"): "a library block (`_norm_first` for norm_first=True)",
+    ("torch", "TransformerDecoderLayer"): "a library block; cross-attention reads the stage named `memory`",
+    ("torch", "TransformerEncoder"): "`transformer_encoder_layer(d, H, F) * N`, then `layer_norm` when it has a norm",
+    ("torch", "TransformerDecoder"): "`transformer_decoder_layer(d, H, F) * N`, then `layer_norm` when it has a norm",
+    ("torch", "Transformer"): "`in(S, d) -> transformer_encoder_layer(d, H, F) * 6 -> layer_norm as memory; "
+                              "in(T, d) -> transformer_decoder_layer(d, H, F) * 6 -> layer_norm`",
     ("keras", "ReversibleEmbedding"): "its reverse projection shares the table: `tie=`",
     ("keras", "Bidirectional"): "`bidirectional=true` on `simple_rnn`, `lstm` or `gru`; `merge=` its merge_mode",
     ("keras", "RNN"): "write the cell's layer: `simple_rnn`, `lstm` or `gru`",
