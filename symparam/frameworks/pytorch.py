@@ -113,7 +113,7 @@ def _padding(padding, rank: int):
     if padding in ("valid", "same"):
         return 0 if padding == "valid" else "same"
     if padding == "causal":
-        raise Unsupported("PyTorch has no causal padding: write zero_padding1d((k − 1, 0)) first")
+        raise Unsupported("PyTorch has no causal padding: write zero_padding1d((k - 1, 0)) first")
     if any(before != after for before, after in padding):
         return 0  # the zeros go in a parameterless nn.ZeroPad before the convolution
     return tuple(before for before, _ in padding)
