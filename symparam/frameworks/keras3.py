@@ -108,11 +108,16 @@ def _suffix(shape) -> str:
     return f"{len(shape) - 1}D"
 
 
+def _window(args) -> dict:
+    """A convolution's window and bias, as Keras names them."""
+    return {"strides": args["stride"], "padding": _padding(args["padding"]),
+            "dilation_rate": args["dilation"], "use_bias": args["bias"]}
+
+
 @builds("conv1d", "conv2d", "conv3d")
 def conv(kind, args, shape):
-    layer = getattr(L, f"Conv{_suffix(shape)}")(
-        args["filters"], args["kernel"], strides=args["stride"], padding=_padding(args["padding"]),
-        dilation_rate=args["dilation"], groups=args["groups"], use_bias=args["bias"])
+    layer = getattr(L, f"Conv{_suffix(shape)}")(args["filters"], args["kernel"], groups=args["groups"],
+                                               **_window(args))
     return _built(layer, shape)
 
 
@@ -121,33 +126,28 @@ def conv_transpose(kind, args, shape):
     if args["groups"] != 1:
         raise Unsupported("Keras' transposed convolutions have no groups")
     layer = getattr(L, f"Conv{_suffix(shape)}Transpose")(
-        args["filters"], args["kernel"], strides=args["stride"], padding=_padding(args["padding"]),
-        output_padding=args["output_padding"], dilation_rate=args["dilation"], use_bias=args["bias"])
+        args["filters"], args["kernel"], output_padding=args["output_padding"], **_window(args))
     return _built(layer, shape)
 
 
 @builds("conv_lstm1d", "conv_lstm2d", "conv_lstm3d")
 def conv_lstm(kind, args, shape):
     layer = getattr(L, f"ConvLSTM{len(shape) - 2}D")(
-        args["filters"], args["kernel"], strides=args["stride"], padding=_padding(args["padding"]),
-        dilation_rate=args["dilation"], use_bias=args["bias"], return_sequences=args["return_sequences"])
+        args["filters"], args["kernel"], return_sequences=args["return_sequences"], **_window(args))
     return _built(layer, shape)
 
 
 @builds("depthwise_conv1d", "depthwise_conv2d")
 def depthwise(kind, args, shape):
     layer = getattr(L, f"DepthwiseConv{_suffix(shape)}")(
-        args["kernel"], depth_multiplier=args["depth_multiplier"], strides=args["stride"],
-        padding=_padding(args["padding"]), dilation_rate=args["dilation"], use_bias=args["bias"])
+        args["kernel"], depth_multiplier=args["depth_multiplier"], **_window(args))
     return _built(layer, shape)
 
 
 @builds("separable_conv1d", "separable_conv2d")
 def separable(kind, args, shape):
     layer = getattr(L, f"SeparableConv{_suffix(shape)}")(
-        args["filters"], args["kernel"], depth_multiplier=args["depth_multiplier"],
-        strides=args["stride"], padding=_padding(args["padding"]), dilation_rate=args["dilation"],
-        use_bias=args["bias"])
+        args["filters"], args["kernel"], depth_multiplier=args["depth_multiplier"], **_window(args))
     return _built(layer, shape)
 
 
