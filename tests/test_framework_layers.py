@@ -253,3 +253,22 @@ def test_conv_lstm_in_keras_itself():
     for key, (layer, shape) in layers.items():
         layer.build((None, *shape))
         assert (layer.count_params(), layer.compute_output_shape((None, *shape))[1:]) == CONV_LSTM[key][1:], key
+
+
+def test_concatenation_along_another_axis_as_keras_concatenate():
+    # Concatenate(axis=1) of two (8, 8, 4) maps: (16, 8, 4); a dense after them reads
+    # 512 values (Keras 3.15: the functional model has 737 parameters, 2·112 + 513)
+    text = ("in(8, 8, 3) -> parallel(conv2d(4, 3, padding=same), conv2d(4, 3, padding=same), "
+            "merge=concat, axis=1) -> flatten -> dense(1)")
+    network = symparam.parse(text)
+    assert network.layers[2].input_shape == (16, 8, 4) and network.value == 737
+    assert symparam.parse("in(8, 8, 3) -> parallel(identity, identity, axis=-2)").output_shape == (8, 16, 3)
+    for bad, message in (
+        ("parallel(conv2d(4, 3, padding=same), conv2d(5, 3, padding=same), axis=1)",
+         r"differ only along the axis joined \(1\), got \(8, 8, 4\) and \(8, 8, 5\)"),
+        ("parallel(identity, identity, merge=add, axis=1)", "axis is where merge=concat joins"),
+        ("parallel(identity, identity, axis=4)", r"axes 1 \.\.\. 3 \(or -1 \.\.\. -3\)"),
+        ("parallel(identity, identity, axis=0)", "a whole number other than 0"),
+    ):
+        with pytest.raises(symparam.SymparamError, match=message):
+            symparam.parse(f"in(8, 8, 3) -> {bad}")

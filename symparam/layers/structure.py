@@ -7,10 +7,10 @@ chains' output shapes and say how the branches meet and what they add themselves
 
 from __future__ import annotations
 
-from ..algebra import is_number
+from ..algebra import is_integer, is_number
 from ..values import shape_text as format_shape
 from ..values import show
-from .base import Choice, Count, Output, Size, Stage, layer
+from .base import Choice, Count, Output, Param, Size, Stage, layer, written
 
 
 @layer(
@@ -31,31 +31,54 @@ def residual(call, shape):
     return Output(out)
 
 
+class Axis(Param):
+    """An axis as Keras numbers it (1 the first after the batch, -1 the last): concrete."""
+
+    def convert(self, value, call):
+        number = call.number(self.name, value)
+        if not (is_number(number) and is_integer(number) and number != 0):
+            raise call.error_at(f"{self.name} must be a whole number other than 0, like -1 or 2", value)
+        return int(number)
+
+
 @layer(
     "parallel",
     aliases=("Parallel", "branches"),
-    params=(Choice("merge", "concat", choices=("add", "concat", "multiply", "average", "maximum")),),
+    params=(
+        Choice("merge", "concat", choices=("add", "concat", "multiply", "average", "maximum")),
+        Axis("axis", -1, keyword_only=True),
+    ),
     varargs=Stage("branches"),
 )
 def parallel(call, shape):
     """Branches fed the same input, merged by add, multiply, average, maximum (shapes
     broadcast as numpy's do: a (1, 1, C) gate multiplies an (H, W, C) map) or concat
-    (along the last axis)."""
+    (along the last axis, or axis=k as Keras' Concatenate numbers it: 1 the first axis
+    after the batch, −1 the last)."""
     outs = call["branches"]
     if len(outs) < 2:
         raise call.error("needs at least two branches, e.g. parallel(dense(f), dense(f), merge=add)")
     if call["merge"] != "concat":
+        if written(call, "axis") is not None:
+            raise call.error_at("axis is where merge=concat joins the branches", written(call, "axis"))
         return Output(_broadcast(call, outs))
+    rank = len(outs[0])
+    axis = call["axis"]
+    if not (1 <= axis <= rank or -rank <= axis <= -1) or any(len(out) != rank for out in outs):
+        raise call.error_at(f"axis={axis}: the branches' outputs have axes 1 ... {rank} (or -1 ... -{rank}), "
+                            "the same number each", written(call, "axis") or call.node)
+    at = axis - 1 if axis > 0 else rank + axis
+    others = [tuple(out[:at]) + tuple(out[at + 1:]) for out in outs]
+    if any(not call.same_shape(other, others[0]) for other in others[1:]):
+        raise call.error(
+            f"merge=concat needs branches that differ only along the axis joined ({axis}), got "
+            + " and ".join(format_shape(o) for o in outs)
+        )
+    joined = outs[0][at]
     for out in outs[1:]:
-        if not call.same_shape(out[:-1], outs[0][:-1]):
-            raise call.error(
-                "merge=concat needs branches that differ only in the last axis, got "
-                + " and ".join(format_shape(o) for o in outs)
-            )
-    last = outs[0][-1]
-    for out in outs[1:]:
-        last = last + out[-1]
-    return Output(tuple(outs[0][:-1]) + (last,))
+        joined = joined + out[at]
+    return Output(tuple(outs[0][:at]) + (joined,) + tuple(outs[0][at + 1:]))
+
 
 
 def _broadcast(call, outs) -> tuple:
