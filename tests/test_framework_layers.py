@@ -272,3 +272,25 @@ def test_concatenation_along_another_axis_as_keras_concatenate():
     ):
         with pytest.raises(symparam.SymparamError, match=message):
             symparam.parse(f"in(8, 8, 3) -> {bad}")
+
+
+def test_upsampling_by_a_factor_not_whole_or_to_a_target_size_as_pytorch():
+    # nn.Upsample(scale_factor=1.5) on 10 × 11: ⌊15⌋ × ⌊16.5⌋; (2, 2.5): 20 × 27;
+    # nn.Upsample(size=(32, 33)): 32 × 33 (PyTorch 2.13)
+    for layer, shape in (("upsampling2d(1.5)", (15, 16, 3)), ("upsampling2d((2, 2.5))", (20, 27, 3)),
+                         ("upsampling2d(target=(32, 33))", (32, 33, 3))):
+        assert symparam.parse(f"in(10, 11, 3) -> {layer}", convention="torch").output_shape == shape
+    with pytest.raises(symparam.SymparamError, match="Keras' UpSampling takes whole factors"):
+        symparam.parse("in(10, 11, 3) -> upsampling2d(1.5)")
+    with pytest.raises(symparam.SymparamError, match="a target size is PyTorch's Upsample"):
+        symparam.parse("in(10, 11, 3) -> upsampling2d(target=(32, 33))")
+    with pytest.raises(symparam.SymparamError, match="size must be positive, got 0"):
+        symparam.parse("in(10, 11, 3) -> upsampling2d(0)")
+
+
+def test_pytorch_upsamples_so():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed")
+    x = torch.zeros(1, 3, 10, 11)
+    assert tuple(torch.nn.Upsample(scale_factor=1.5)(x).shape[2:]) == (15, 16)
+    assert tuple(torch.nn.Upsample(scale_factor=(2, 2.5))(x).shape[2:]) == (20, 27)
+    assert tuple(torch.nn.Upsample(size=(32, 33))(x).shape[2:]) == (32, 33)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from .. import ast
-from ..algebra import is_number
+from ..algebra import is_integer, is_number
 from ..values import shape_text as format_shape
 from ..values import show
-from .base import Index, Output, Padding, Param, Size, Sizes, layer
+from .base import Index, Output, Padding, Param, Size, Sizes, layer, written
 from .spatial import AXES, product, split_channels
 
 SUFFIX = {1: "1D", 2: "2D", 3: "3D"}
@@ -24,11 +24,45 @@ def _zero_padding(rank: int):
     return apply
 
 
+class Factors(Param):
+    """One positive scale per spatial axis, whole or not: `2`, `(2, 3)` or `1.5`."""
+
+    def __init__(self, name: str, default, rank: int = 1, **options):
+        super().__init__(name, default, **options)
+        self.rank = rank
+
+    def convert(self, value, call):
+        items = value.items if isinstance(value, ast.Tuple) else (value,) * self.rank
+        if len(items) != self.rank:
+            raise call.error_at(f"{self.name} needs one value per axis ({self.rank})", value)
+        factors = tuple(call.number(self.name, item) for item in items)
+        for item, factor in zip(items, factors):
+            if is_number(factor) and factor <= 0:
+                raise call.error_at(f"{self.name} must be positive, got {show(factor)}", item)
+        return factors
+
+
 def _upsampling(rank: int):
     def apply(call, shape):
-        """Repeats each position `size` times along each spatial axis."""
+        """Repeats each position `size` times along each spatial axis; PyTorch's Upsample
+        also scales by a factor that is not whole (⌊n·size⌋) or to a target size."""
         spatial, channels = split_channels(call, shape, rank)
-        return Output(tuple(n * s for n, s in zip(spatial, call["size"])) + (channels,))
+        target, where = call["target"], written(call, "target")
+        if target is not None:
+            if written(call, "size") is not None:
+                raise call.error_at("give size (a scale) or target (the output's size), not both", where)
+            if call.convention == "keras":
+                raise call.error_at("Keras' UpSampling scales by whole factors; a target size is "
+                                    "PyTorch's Upsample(size=...) (or Keras' Resizing)", where)
+            return Output(tuple(target) + (channels,))
+        factors = call["size"]
+        whole = all(not is_number(f) or is_integer(f) for f in factors)
+        if not whole and call.convention == "keras":
+            raise call.error_at("Keras' UpSampling takes whole factors; PyTorch's Upsample takes others",
+                                written(call, "size"))
+        extents = tuple(n * f if is_integer(f) or not is_number(f) else call.algebra.floor(n * f)
+                        for n, f in zip(spatial, factors))
+        return Output(extents + (channels,))
 
     return apply
 
@@ -69,7 +103,8 @@ for _rank in (1, 2, 3):
     layer(
         f"upsampling{_rank}d",
         aliases=(f"UpSampling{_d}",),
-        params=(Sizes("size", (2,) * _rank, aliases=("scale_factor",), rank=_rank),),
+        params=(Factors("size", (2,) * _rank, aliases=("scale_factor",), rank=_rank),
+                Sizes("target", None, rank=_rank, keyword_only=True)),
     )(_upsampling(_rank))
 
 
