@@ -294,3 +294,21 @@ def test_pytorch_upsamples_so():
     assert tuple(torch.nn.Upsample(scale_factor=1.5)(x).shape[2:]) == (15, 16)
     assert tuple(torch.nn.Upsample(scale_factor=(2, 2.5))(x).shape[2:]) == (20, 27)
     assert tuple(torch.nn.Upsample(size=(32, 33))(x).shape[2:]) == (32, 33)
+
+
+def test_gated_attention_as_keras_use_gate():
+    # Keras 3.15 GroupQueryAttention(head_dim=8, 8 heads, 2 kv heads, use_gate=True) on
+    # 64 features: 10,400 and a gate kernel (64, 8, 8) with its bias (8, 8): 14,560
+    assert symparam.count("in(10, 64) -> attention(8, kv_heads=2, gate=true)") == 14_560
+    assert symparam.count("in(10, 64) -> attention(8, kv_heads=2, use_gate=true, bias=false)") == 14_336
+    # the gate's bias follows the queries': none with bias=false
+    assert (symparam.count("in(10, 64) -> attention(8, kv_heads=2, gate=true, bias=false)")
+            == symparam.count("in(10, 64) -> attention(8, kv_heads=2, bias=false)") + 64 * 64)
+
+
+def test_keras_gates_so():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="Keras not installed")
+    layer = keras.layers.GroupQueryAttention(head_dim=8, num_query_heads=8, num_key_value_heads=2, use_gate=True)
+    layer.build((None, 10, 64), (None, 10, 64))
+    assert layer.count_params() == 14_560

@@ -236,11 +236,11 @@ def attention(kind, args, shape):
     whole = bias in (set(), {"q", "k", "v", "o"}) and args["qk_norm"] == "none"
     if whole and kv_heads == heads:
         layer = L.MultiHeadAttention(heads, key_dim, value_dim=value_dim, use_bias=bool(bias),
-                                     output_shape=out if out != model else None)
+                                     output_shape=out if out != model else None, use_gate=args["gate"])
         projections = _built(layer, shape, memory)
     elif whole and value_dim == key_dim and out == model:
         layer = L.GroupQueryAttention(head_dim=key_dim, num_query_heads=heads,
-                                      num_key_value_heads=kv_heads, use_bias=bool(bias))
+                                      num_key_value_heads=kv_heads, use_bias=bool(bias), use_gate=args["gate"])
         projections = _built(layer, shape, memory)
     else:
         return _einsum_attention(args, shape, memory, heads, kv_heads, key_dim, value_dim, out, bias)
@@ -266,6 +266,9 @@ def _einsum_attention(args, shape, memory, heads, kv_heads, key_dim, value_dim, 
         "o": _built(L.EinsumDense("abcd,cde->abe", output_shape=(None, out),
                                   bias_axes="e" if "o" in bias else None), (shape[0], heads, value_dim)),
     }
+    if args["gate"]:
+        built["g"] = _built(L.EinsumDense("abc,cde->abde", output_shape=(None, heads, value_dim),
+                                          bias_axes="de" if "q" in bias else None), shape)
     if args["lora"] is not None:
         for target in args["lora_targets"]:
             built[target].enable_lora(args["lora"])

@@ -236,7 +236,8 @@ def attention(kind, args, shape):
     out = args["out"] or model
     bias = set(args["bias"])
     plain_heads = kv_heads == heads and key_dim == value_dim == model // heads and out == model
-    if plain_heads and bias in (set(), {"q", "k", "v", "o"}) and args["qk_norm"] == "none" and args["lora"] is None:
+    plain = args["qk_norm"] == "none" and args["lora"] is None and not args["gate"]
+    if plain_heads and bias in (set(), {"q", "k", "v", "o"}) and plain:
         return nn.MultiheadAttention(model, heads, bias=bool(bias), add_bias_kv=args["bias_kv"],
                                      kdim=memory, vdim=memory, batch_first=True)
     sizes = {"q": (model, heads * key_dim), "k": (memory, kv_heads * key_dim),
@@ -244,6 +245,8 @@ def attention(kind, args, shape):
     projections = nn.ModuleDict()
     if args["bias_kv"]:
         projections["bias_kv"] = Tensor(sizes["k"][1] + sizes["v"][1])
+    if args["gate"]:  # as Qwen3-Next's q_proj doubles to give the gate
+        projections["g"] = nn.Linear(model, heads * value_dim, bias="q" in bias)
     for name, (inputs, outputs) in sizes.items():
         adapters = _lora(inputs, outputs, args["lora"]) if name in args["lora_targets"] else []
         projections[name] = Adapted(nn.Linear(inputs, outputs, bias=name in args["bias"]), adapters)

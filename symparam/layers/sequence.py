@@ -213,6 +213,7 @@ PROJECTIONS = ("q", "k", "v", "o")
         Projections("bias", PROJECTIONS, aliases=("use_bias",), choices=PROJECTIONS),
         Real("dropout", None),
         Flag("bias_kv", False, aliases=("add_bias_kv",), keyword_only=True),
+        Flag("gate", False, aliases=("use_gate",), keyword_only=True),
         Choice("qk_norm", "none", choices=("none", "rms", "layer"), keyword_only=True),
         Choice("qk_norm_scope", "head", choices=("head", "projection"), keyword_only=True),
         Flag("qk_norm_bias", True, keyword_only=True),
@@ -229,7 +230,9 @@ def attention(call, shape):
     (an encoder's output, (S, D')), whose width may differ from the queries'.
     bias=(q, k, v) puts biases on some projections only (Qwen2); qk_norm= norms queries
     and keys (Qwen3, OLMo-2); lora=r adapts the projections in lora_targets (PEFT);
-    bias_kv=true is PyTorch's add_bias_kv, a learned key and value of one position."""
+    bias_kv=true is PyTorch's add_bias_kv, a learned key and value of one position;
+    gate=true gates each head's output (Keras' use_gate, Qwen3-Next's gated attention):
+    D·H·v more weights, and H·v biases when the queries have them."""
     if len(shape) < 2:
         raise call.error(f"needs an input (time steps, features), got {format_shape(shape)}")
     model = shape[-1]
@@ -252,8 +255,12 @@ def attention(call, shape):
         "v": (memory, kv_heads * value_dim),
         "o": (heads * value_dim, out),
     }
+    if call["gate"]:  # a sigmoid gate on each head's output, read off the queries' input
+        sizes["g"] = (model, heads * value_dim)
     weights = sum((inputs * outputs for inputs, outputs in sizes.values()), 0)
     biases = sum((sizes[name][1] for name in call["bias"]), 0)
+    if call["gate"] and "q" in call["bias"]:  # the gate is biased as the queries are
+        biases = biases + sizes["g"][1]
     if call["bias_kv"]:  # PyTorch's add_bias_kv: a learned key and value put before the keys
         if call.convention == "keras":
             raise call.error_at("Keras' attention has no bias_kv (PyTorch's add_bias_kv)",
