@@ -312,3 +312,30 @@ def test_keras_gates_so():
     layer = keras.layers.GroupQueryAttention(head_dim=8, num_query_heads=8, num_key_value_heads=2, use_gate=True)
     layer.build((None, 10, 64), (None, 10, 64))
     assert layer.count_params() == 14_560
+
+
+KERAS_ATTENTION = {  # symparam's call, Keras' layer, and its count_params() in Keras 3.15
+    "dot": ("dot_attention(context=enc)", "Attention", {}, 0),
+    "dot-scaled-concat": ("Attention(use_scale=true, score_mode=concat, context=enc)", "Attention",
+                          {"use_scale": True, "score_mode": "concat"}, 2),  # scale, concat_score_weight
+    "additive": ("additive_attention(context=enc)", "AdditiveAttention", {}, 16),  # a scale per feature
+    "additive-unscaled": ("AdditiveAttention(use_scale=false, context=enc)", "AdditiveAttention",
+                          {"use_scale": False}, 0),
+}
+
+
+@pytest.mark.parametrize("layer, keras_class, options, total", KERAS_ATTENTION.values(), ids=KERAS_ATTENTION.keys())
+def test_keras_attention_without_projections(layer, keras_class, options, total):
+    # queries (10, 16) over the values of `enc` (12, 16); the dense before has 16·16 + 16
+    network = symparam.parse(f"in(12, 16) -> dense(16) as enc; in(10, 16) -> {layer}")
+    assert (network.value - (16 * 16 + 16), network.output_shape) == (total, (10, 16))
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="Keras not installed")
+    built = getattr(keras.layers, keras_class)(**options)
+    built.build([(None, 10, 16), (None, 12, 16)])
+    assert built.count_params() == total
+
+
+def test_keras_attention_needs_values_as_wide_as_its_queries():
+    with pytest.raises(symparam.SymparamError, match=r"its values must be as wide as its queries: \(12, 8\)"):
+        symparam.parse("in(12, 8) -> dense(8) as enc; in(10, 16) -> dot_attention(context=enc)")

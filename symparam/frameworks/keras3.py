@@ -220,6 +220,17 @@ def cell(kind, args, shape):
     return _built(getattr(L, name)(args["units"], use_bias=args["bias"], **options), shape)
 
 
+@builds("dot_attention", "additive_attention")
+def attention_without_projections(kind, args, shape):
+    values = tuple(args["context"]) if args["context"] is not None else shape
+    if kind == "dot_attention":
+        layer = L.Attention(use_scale=args["use_scale"], score_mode=args["score_mode"])
+    else:
+        layer = L.AdditiveAttention(use_scale=args["use_scale"])
+    layer.build([(None, *shape), (None, *values)])
+    return layer
+
+
 @builds("attention")
 def attention(kind, args, shape):
     """MultiHeadAttention, or GroupQueryAttention with fewer key/value heads; where

@@ -195,6 +195,51 @@ for _name, (_layer, _aliases) in CELLS.items():
     layer(_name, aliases=_aliases, params=_cell_params(_layer))(_cell(_layer))
 
 
+# ------------------------------------------------------------------ attention without projections
+
+
+def _context_width(call, shape):
+    """The width of the values the queries attend to: the stage named with context=, or
+    the input itself; it must be the queries' width."""
+    if len(shape) < 2:
+        raise call.error(f"needs an input (time steps, features), got {format_shape(shape)}")
+    context = call["context"]
+    if context is not None and not call.same_shape(context[-1:], shape[-1:]):
+        raise call.error(f"its values must be as wide as its queries: {format_shape(context)} "
+                         f"against {format_shape(shape)}")
+
+
+@layer(
+    "dot_attention",
+    aliases=("Attention",),
+    params=(
+        Flag("use_scale", False),
+        Choice("score_mode", "dot", choices=("dot", "concat")),
+        Context("context", None, keyword_only=True, aliases=("value",)),
+    ),
+)
+def dot_attention(call, shape):
+    """Keras' Attention: dot-product attention without projections, of the input (the
+    queries) over the stage named with context= (or itself). A learned scalar scale with
+    use_scale=true, and one more with score_mode=concat."""
+    _context_width(call, shape)
+    scalars = (1 if call["use_scale"] else 0) + (1 if call["score_mode"] == "concat" else 0)
+    return Output(shape, Count(weights=scalars, note="learned scalars of the scores" if scalars else ""))
+
+
+@layer(
+    "additive_attention",
+    aliases=("AdditiveAttention",),
+    params=(Flag("use_scale", True), Context("context", None, keyword_only=True, aliases=("value",))),
+)
+def additive_attention(call, shape):
+    """Keras' AdditiveAttention (Bahdanau-style) without projections: a learned scale per
+    feature with use_scale=true (the default), d parameters."""
+    _context_width(call, shape)
+    return Output(shape, Count(weights=shape[-1] if call["use_scale"] else 0,
+                               note="a scale per feature" if call["use_scale"] else ""))
+
+
 # ------------------------------------------------------------------ attention
 
 
