@@ -212,9 +212,9 @@ def _context_width(call, shape):
 @layer(
     "dot_attention",
     aliases=("Attention",),
-    params=(
-        Flag("use_scale", False),
-        Choice("score_mode", "dot", choices=("dot", "concat")),
+    params=(  # keyword-only: `Attention(8)` is most likely meant as multi-head attention
+        Flag("use_scale", False, keyword_only=True),
+        Choice("score_mode", "dot", choices=("dot", "concat"), keyword_only=True),
         Context("context", None, keyword_only=True, aliases=("value",)),
     ),
 )
@@ -230,7 +230,8 @@ def dot_attention(call, shape):
 @layer(
     "additive_attention",
     aliases=("AdditiveAttention",),
-    params=(Flag("use_scale", True), Context("context", None, keyword_only=True, aliases=("value",))),
+    params=(Flag("use_scale", True, keyword_only=True),
+            Context("context", None, keyword_only=True, aliases=("value",))),
 )
 def additive_attention(call, shape):
     """Keras' AdditiveAttention (Bahdanau-style) without projections: a learned scale per
