@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .results import LayerResult
-from .summary import Summary, layout, summarize
+from .summary import Summary, summarize
 from .summary import to_latex as summary_latex
 from .values import latex, notation, noun, number, shape_order, written_as
 from .values import text as plain
@@ -111,13 +111,13 @@ def _conclusion(analysis) -> str:
 # ------------------------------------------------------------------ rendering
 
 
-@written_as(lambda explanation: layout(explanation.summary))
+@written_as(lambda explanation: explanation.summary.layout)
 def to_text(explanation: Explanation) -> str:
     lines = [f"{step.layer}: {step.text}" for step in explanation.steps]
     return "\n".join(lines + ["", explanation.conclusion])
 
 
-@written_as(lambda explanation: layout(explanation.summary))
+@written_as(lambda explanation: explanation.summary.layout)
 def to_markdown(explanation: Explanation) -> str:
     lines = [f"- `{step.layer}`: {_escape(step.text)}" for step in explanation.steps]
     return "\n".join(lines + ["", f"**{_escape(explanation.conclusion)}**"])
@@ -130,12 +130,12 @@ def _escape(text: str) -> str:
     return text
 
 
-@written_as(lambda explanation: layout(explanation.summary))
+@written_as(lambda explanation: explanation.summary.layout)
 def to_latex(explanation: Explanation) -> str:
     return summary_latex(explanation.summary)
 
 
-@written_as(lambda explanation: layout(explanation.summary))
+@written_as(lambda explanation: explanation.summary.layout)
 def to_json_dict(explanation: Explanation) -> dict:
     """The steps as JSON; the CLI puts them beside the count's own keys."""
     return {

@@ -22,6 +22,8 @@ class Readable(StrPrinter):
     times = "·"
     minus = "−"
     sum_sign = "Σ"
+    floor_marks, ceiling_marks = ("⌊", "⌋"), ("⌈", "⌉")
+    _spaced = True  # spaces around + and −; none inside a subscript (i−1)
 
     def _print_Symbol(self, expr):
         return expr.name
@@ -35,7 +37,7 @@ class Readable(StrPrinter):
 
     def _compact(self, expr) -> str:
         """An index or a bound as written in a subscript: i−1, not i − 1."""
-        spaced, self._spaced = getattr(self, "_spaced", True), False
+        spaced, self._spaced = self._spaced, False
         try:
             return self._print(expr)
         finally:
@@ -59,7 +61,7 @@ class Readable(StrPrinter):
                 text = f"({text})"
             parts += [sign, text]
         sign, *rest = parts
-        return ("" if sign == "+" else sign) + (" " if getattr(self, "_spaced", True) else "").join(rest)
+        return ("" if sign == "+" else sign) + (" " if self._spaced else "").join(rest)
 
     def _print_Mul(self, expr):
         coefficient, _ = expr.as_coeff_Mul()
@@ -122,17 +124,25 @@ class Readable(StrPrinter):
         )
         return bounds + body
 
+    def _rounded(self, expr, marks) -> str:
+        """⌊(n − k)/s⌋: the quotient over one denominator, between the marks."""
+        opening, closing = marks
+        return f"{opening}{self._print(sympy.together(expr.args[0]))}{closing}"
+
     def _print_floor(self, expr):
-        return f"⌊{self._print(sympy.together(expr.args[0]))}⌋"
+        return self._rounded(expr, self.floor_marks)
 
     def _print_ceiling(self, expr):
-        return f"⌈{self._print(sympy.together(expr.args[0]))}⌉"
+        return self._rounded(expr, self.ceiling_marks)
+
+    def _called(self, name: str, expr) -> str:
+        return f"{name}(" + ", ".join(self._print(arg) for arg in expr.args) + ")"
 
     def _print_Max(self, expr):
-        return "max(" + ", ".join(self._print(arg) for arg in expr.args) + ")"
+        return self._called("max", expr)
 
     def _print_Min(self, expr):
-        return "min(" + ", ".join(self._print(arg) for arg in expr.args) + ")"
+        return self._called("min", expr)
 
 
 class Ascii(Readable):
@@ -141,18 +151,13 @@ class Ascii(Readable):
     times = "*"
     minus = "-"
     sum_sign = "sum"
+    floor_marks, ceiling_marks = ("floor(", ")"), ("ceil(", ")")
 
     def _power(self, exponent) -> str:
         return "^" + self.parenthesize(exponent, PRECEDENCE["Atom"], strict=True)
 
     def _root(self, radicand: str) -> str:
         return f"sqrt({radicand})"
-
-    def _print_floor(self, expr):
-        return f"floor({self._print(sympy.together(expr.args[0]))})"
-
-    def _print_ceiling(self, expr):
-        return f"ceil({self._print(sympy.together(expr.args[0]))})"
 
 
 def arranged(expr, counts=()):

@@ -8,7 +8,7 @@ add up to the totals, at any depth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from html import escape
 from fractions import Fraction
 from math import prod
@@ -48,8 +48,9 @@ class Summary:
     trainable: Any
     non_trainable: Any
     dtype: str = "fp32"  # the totals' memory is given for parameters stored so
-    counts: tuple = ()  # the network's repetition counts, factored out of formulas
-    channels_first: bool = False  # shapes as PyTorch writes them (the torch convention)
+    # How its network is written (symparam.notation's keywords): repetition counts
+    # factored out of formulas, shapes channels-first under PyTorch's convention.
+    layout: dict = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         return to_text(self)
@@ -61,12 +62,6 @@ class Summary:
 
     def _repr_latex_(self) -> str:
         return f"$$ {to_latex(self)} $$"
-
-
-def layout(summary: Summary) -> dict:
-    """How the summary's network is written: its repetition counts factored out, its
-    shapes in its convention's order."""
-    return {"counts": summary.counts, "channels_first": summary.channels_first}
 
 
 def summarize(network, depth: int = 0, dtype: str = "fp32") -> Summary:
@@ -86,8 +81,7 @@ def summarize(network, depth: int = 0, dtype: str = "fp32") -> Summary:
         trainable=tree.trainable,
         non_trainable=tree.non_trainable,
         dtype=dtype,
-        counts=written["counts"],
-        channels_first=written["channels_first"],
+        layout=written,
     )
 
 
@@ -256,7 +250,7 @@ def _cells(row: SummaryRow) -> tuple[str, ...]:
     )
 
 
-@written_as(layout)
+@written_as(lambda summary: summary.layout)
 def to_text(summary: Summary) -> str:
     cells = [HEADINGS] + [_cells(row) for row in summary.rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADINGS))]
@@ -278,7 +272,7 @@ def to_text(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-@written_as(layout)
+@written_as(lambda summary: summary.layout)
 def to_html(summary: Summary) -> str:
     """The table as HTML, for Jupyter."""
     head = "".join(f"<th>{escape(title)}</th>" for title in HEADINGS)
@@ -327,7 +321,7 @@ def _totals(summary: Summary):
     )
 
 
-@written_as(layout)
+@written_as(lambda summary: summary.layout)
 def to_json_dict(summary: Summary) -> dict:
     """The rows as JSON; the CLI puts them beside the count's own keys."""
     return {"shape_order": shape_order(), "rows": [
@@ -347,7 +341,7 @@ def to_json_dict(summary: Summary) -> dict:
     ]}
 
 
-@written_as(layout)
+@written_as(lambda summary: summary.layout)
 def to_latex(summary: Summary) -> str:
     """An align* block: one line per row, then the total."""
     lines = []

@@ -111,14 +111,10 @@ def show(value) -> str:
 
 def text(value) -> str:
     """A value as text: 13002, or a formula in the notation in use (12·d² + 13·d)."""
+    current = _NOTATION.get()
+    if current.style == "sympy" or is_concrete(value) or isinstance(value, (int, Fraction)):
+        return sympy_text(value)
     with unlimited_digits():
-        if is_concrete(value):
-            return str(int(value))
-        if isinstance(value, (int, Fraction)):
-            return str(value)
-        current = _NOTATION.get()
-        if current.style == "sympy":
-            return str(value)
         from .printing import readable
 
         return readable(value, ascii=current.style == "ascii", counts=current.counts)

@@ -38,6 +38,13 @@ def registry() -> tuple[dict[str, Callable], Callable]:
     return builders, builds
 
 
+def known(shape, names_as_none: bool = False) -> tuple:
+    """A layer's input shape for a framework: whole extents as ints; a size the count does
+    not need (a sequence length) kept as its name, or None where the framework takes that."""
+    return tuple(int(extent) if getattr(extent, "is_Integer", True)
+                 else (None if names_as_none else extent) for extent in shape)
+
+
 def plain(value):
     """An argument as the frameworks take it: whole numbers as Python ints (a size given
     with --set to a formula is a SymPy Integer), tuples and dicts of them likewise."""

@@ -17,7 +17,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import keras  # noqa: E402
 from keras import layers as L  # noqa: E402
 
-from . import HOLDS_NOTHING, Unsupported, plain, registry  # noqa: E402
+from . import HOLDS_NOTHING, Unsupported, known, plain, registry  # noqa: E402
 
 BUILDERS, builds = registry()
 
@@ -31,9 +31,8 @@ def build(kind: str, arguments: dict, input_shape: tuple):
     if keras.backend.backend() != "torch":
         raise Unsupported(f"Keras runs on its {keras.backend.backend()} backend here; symparam builds "
                           "on its PyTorch backend (KERAS_BACKEND=torch), whose weights take no memory")
-    shape = tuple(int(extent) if getattr(extent, "is_Integer", True) else None for extent in input_shape)
-    with keras.device("meta"):
-        return BUILDERS[kind](kind, plain(arguments), shape)
+    with keras.device("meta"):  # Keras takes None for a size it need not know
+        return BUILDERS[kind](kind, plain(arguments), known(input_shape, names_as_none=True))
 
 
 def counted(built, tied: bool, frozen: bool) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import HOLDS_NOTHING, Unsupported, plain, registry
+from . import HOLDS_NOTHING, Unsupported, known, plain, registry
 
 BUILDERS, builds = registry()
 
@@ -25,9 +25,7 @@ def build(kind: str, arguments: dict, input_shape: tuple) -> nn.Module:
     if kind not in BUILDERS:
         raise Unsupported(f"symparam cannot build {kind} in PyTorch yet")
     with torch.device("meta"):
-        # A size the count does not need (a sequence length) may stay a name.
-        shape = tuple(int(extent) if getattr(extent, "is_Integer", True) else extent for extent in input_shape)
-        return BUILDERS[kind](kind, plain(arguments), shape)
+        return BUILDERS[kind](kind, plain(arguments), known(input_shape))
 
 
 def _lora(inputs: int, outputs: int, rank) -> list[nn.Module]:
