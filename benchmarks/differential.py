@@ -1,8 +1,10 @@
 """The long differential run: random architectures over every layer kind and structure
 (tests/test_tree.py's generator), each built layer by layer with PyTorch or Keras by
-`symparam check`, compared row by row with symparam's count.
+`symparam check`, compared row by row with symparam's count; or, with --export, each
+written as a PyTorch module by `symparam export` (its sizes as constructor arguments),
+run on the meta device, its parameters and output shape compared.
 
-    python benchmarks/differential.py [--examples N] [--against torch|keras]
+    python benchmarks/differential.py [--examples N] [--against torch|keras] [--export]
 
 Prints how many architectures were checked, how many the framework cannot build (a
 layer it has no class for, a Σ over a growing repetition) and every disagreement with
@@ -31,8 +33,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=10_000)
     parser.add_argument("--against", choices=("torch", "keras"), default="torch")
+    parser.add_argument("--export", action="store_true", help="export to PyTorch, run, compare")
     args = parser.parse_args()
     tally = {"checked": 0, "not built": 0}
+    if args.export:
+        return exported(args.examples, tally)
 
     @settings(max_examples=args.examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
@@ -58,6 +63,43 @@ def main() -> int:
         failed = True
     seconds = time.perf_counter() - start
     print(f"{args.against}: {tally['checked']:,} architectures checked, {tally['not built']:,} not built, "
+          f"{'a disagreement' if failed else 'all agree'} ({seconds:.0f} s)")
+    return 1 if failed else 0
+
+
+def exported(examples: int, tally: dict) -> int:
+    from hypothesis import assume
+
+    from symparam.export import to_torch
+    from test_export import READS_IDS, expected, run
+
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(architectures())
+    def agrees(arch):
+        try:  # drawn for either convention: exported as PyTorch counts it
+            network = symparam.parse(arch.symbolic, convention="torch", **arch.symbolic_sizes)
+        except symparam.SymparamError:
+            return
+        kinds = [node.kind for node, _ in network.tree.walk() if not node.children]
+        if any(kind in READS_IDS for kind in kinds[2:]):  # ids fed by another layer's output
+            return
+        try:
+            result = run(to_torch(network), network)
+        except (symparam.SymparamError, ValueError):  # no PyTorch layer; a norm over one step
+            tally["not built"] += 1
+            assume(False)
+        tally["checked"] += 1
+        assert result == expected(network), arch.symbolic
+
+    start = time.perf_counter()
+    try:
+        agrees()
+        failed = False
+    except AssertionError as error:
+        print(f"disagreement: {error}")
+        failed = True
+    seconds = time.perf_counter() - start
+    print(f"export to PyTorch: {tally['checked']:,} architectures run, {tally['not built']:,} not written, "
           f"{'a disagreement' if failed else 'all agree'} ({seconds:.0f} s)")
     return 1 if failed else 0
 

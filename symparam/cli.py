@@ -143,6 +143,9 @@ def _read_bounded(file, name: str) -> str:
 ASCII_HELP = "Write in plain ASCII: formulas as h_{i-1}*h_i, d^2, sum_{i=1}^{l}; x for ×."
 
 
+WANTS_ORIGIN = {"export_command": ("origin",)}  # commands told the file they read
+
+
 def network_command(function):
     """The options every command shares: EXPR or -f FILE, --set, --convention. The
     command receives the counted Network; a SymparamError becomes exit code 2."""
@@ -163,7 +166,10 @@ def network_command(function):
                 raise click.UsageError("--all-examples checks the files in examples/: give no EXPRESSION or -f")
             return function(None, **options)
         text, origin = _read_expression(expression, file)
-        convention = options.get("against", convention)  # check counts as its framework does
+        # check and export count as their framework does
+        convention = options.get("against") or options.get("to") or convention
+        if "origin" in WANTS_ORIGIN.get(function.__name__, ()):
+            options["origin"] = origin
         sizes = Sizes()
         for setting in settings:
             sizes = sizes.merged(setting)
@@ -333,6 +339,26 @@ def check_command(network: Network | None, against, fmt, all_examples):
         echo(checking.to_text(result))
     if not result.agrees:
         click.get_current_context().exit(1)
+
+
+# ------------------------------------------------------------------ export
+
+
+@main.command("export")
+@network_command
+@click.option("--to", "to", type=click.Choice(("torch",)), default="torch", show_default=True,
+              help="The framework to write the model for.")
+@click.option("--name", metavar="NAME", help="The model class's name [default: from the file's name, else Model].")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", metavar="FILE",
+              help="Write the module to FILE ('-': standard output).")
+def export_command(network: Network, to, name, output, origin=None):
+    """Write the model as a PyTorch module: an nn.Module class whose constructor takes
+    the sizes left symbolic (the --set values as defaults) and whose parameters are
+    symparam's count under PyTorch's convention. One line per layer, its source in a
+    comment above it; run the file to build it on the meta device and print its count."""
+    from .export import to_torch
+
+    output.write(to_torch(network, name=name, path=origin))
 
 
 # ------------------------------------------------------------------ the layer reference

@@ -119,7 +119,9 @@ class _Counter:
 
     def layer(self, ir: LayerIR, shape):
         children: list = []
+        parts: list = []  # (parameter, nodes) per chain: which children each chain gave
         branches = {}
+        links = {}
         varargs = ir.kind.varargs
         for param, chains in ir.branches:
             outs = []
@@ -131,21 +133,23 @@ class _Counter:
                     nodes = [group(self.algebra, "branch", self.text_of(written), written.span,
                                    shape, out, nodes)]
                 children.extend(nodes)
+                parts.append((param, len(nodes)))
                 outs.append(out)
             branches[param] = tuple(outs) if many else outs[0]
         for param in ir.kind.contexts:  # context=memory: the shape `memory` gave
             written = next((kw for kw in ir.call.keywords if kw.name in (param.name, *param.aliases)), None)
             if written is not None:
-                branches[param.name] = self.context(ir.call, written)
+                links[param.name], branches[param.name] = self.context(ir.call, written)
         call = LayerCall(ir.kind, ir.call, self.algebra, self.scope, self.convention, branches)
         out = ir.kind.apply(call, shape)
         if out.count.tie is not None:
             self.check_tie(ir.call, out.count)
         if not ir.holds_chains:
             return Layer(ir.kind.name, ir.source, ir.call.span, shape, tuple(out.shape), out.count,
-                         call.values)
+                         call.values, links=links or None)
         return group(self.algebra, ir.kind.name, ir.source, ir.call.span, shape, out.shape,
-                     children, times=out.times, own=out.count, arguments=call.values)
+                     children, times=out.times, own=out.count, arguments=call.values,
+                     parts=tuple(parts))
 
     # -------------------------------------------------------------- names and ties
 
@@ -153,6 +157,7 @@ class _Counter:
         if ir.name in self.named:
             raise self.error(f"the name '{ir.name}' is given to two layers", ir.name_span)
         nodes, out = self.fold(ir.inner, shape)
+        nodes = [*nodes[:-1], nodes[-1]._replace(name=ir.name)]  # the node that ends the stage
         self.outputs[ir.name] = out
         matrices = [
             node.count.matrix
@@ -194,8 +199,8 @@ class _Counter:
         span = getattr(node, "span", None)
         return span.text(self.source) if span is not None and span.line else ast.unparse(node)
 
-    def context(self, node: ast.Call, keyword: ast.Keyword) -> tuple:
-        """The output shape of the stage a context= names; it must come before."""
+    def context(self, node: ast.Call, keyword: ast.Keyword) -> tuple[str, tuple]:
+        """The name and output shape of the stage a context= names; it must come before."""
         value = keyword.value
         span = getattr(value, "span", None) or keyword.span
         if not isinstance(value, ast.Ref):
@@ -203,7 +208,7 @@ class _Counter:
         # As written: `as enc2` names "enc2", which a size would read as enc_2.
         name = value.stem if value.index is None else span.text(self.source)
         if name in self.outputs:
-            return self.outputs[name]
+            return name, self.outputs[name]
         later = next((named for named in ast.walk(self.model.network)
                       if isinstance(named, ast.Named) and named.name == name), None)
         if later is not None:

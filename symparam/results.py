@@ -71,12 +71,15 @@ class _Node(_Positioned):
 
 
 class Layer(
-    namedtuple("Layer", "kind source span input_shape output_shape count arguments", defaults=(None,)),
+    namedtuple("Layer", "kind source span input_shape output_shape count arguments name links",
+               defaults=(None, None, None)),
     _Node,
 ):
     """A layer: its kind, its source as written, where it stands, its shapes and the
     Count of one instance; `arguments`, its parameters' values as bound (a dict by the
-    kind's parameter names: {"units": 16, "bias": True, ...}), for building it again."""
+    kind's parameter names: {"units": 16, "bias": True, ...}), for building it again;
+    `name`, the NAME of `... as NAME` when this node ends that stage; `links`, the
+    stages its context parameters name ({"context": "memory"}), or None."""
 
     __slots__ = ()
     children = ()
@@ -99,8 +102,8 @@ class Group(
     namedtuple(
         "Group",
         "kind source span input_shape output_shape children weights biases non_trainable "
-        "params times own summation arguments",
-        defaults=(None, NO_COUNT, None, None),
+        "params times own summation arguments name parts",
+        defaults=(None, NO_COUNT, None, None, None, None),
     ),
     _Node,
 ):
@@ -109,7 +112,9 @@ class Group(
     are the totals of the whole group; `params` is folded as the tree is, times × (Σ
     children) + own: L·(12d² + 13d). `times` multiplies the children (None: once), `own`
     is the group's own Count (moe's router), `summation` says the Σ of a "sum";
-    `arguments` a layer holding chains' bound parameters, as a Layer's."""
+    `arguments` a layer holding chains' bound parameters, as a Layer's; `name` as a
+    Layer's; `parts`, for a layer holding chains, which children each chain gave:
+    ((parameter, number of nodes), ...) in order ((("body", 3), ("shortcut", 2)))."""
 
     __slots__ = ()
     params = property(itemgetter(9))  # the field, not _Node's w + b + n
@@ -119,7 +124,7 @@ Node = Layer | Group
 
 
 def group(algebra, kind, source, span, input_shape, output_shape, children, times=None,
-          own: Count = NO_COUNT, arguments=None) -> Group:
+          own: Count = NO_COUNT, arguments=None, name=None, parts=None) -> Group:
     """A group with its totals folded: times × Σ children + own."""
     add = algebra.add_all
     totals = [
@@ -133,7 +138,7 @@ def group(algebra, kind, source, span, input_shape, output_shape, children, time
     own_totals = (own.weights, own.biases, own.non_trainable, own.params)
     totals = [value + extra if extra != 0 else value for value, extra in zip(totals, own_totals)]
     return Group(kind, source, span, input_shape, tuple(output_shape), tuple(children), *totals,
-                 times=times, own=own, arguments=arguments)
+                 times=times, own=own, arguments=arguments, name=name, parts=parts)
 
 
 def _param_terms(node) -> tuple:
@@ -172,11 +177,12 @@ def freeze(algebra, node, memo: dict | None = None):
         (step,) = node.children
         frozen = summation(algebra, node.source, node.span, node.input_shape, node.output_shape,
                            freeze(algebra, step, memo), s.index, s.lower, s.upper, s.step_input,
-                           s.step_output, s.kind)
+                           s.step_output, s.kind)._replace(name=node.name)
     else:
         children = [freeze(algebra, child, memo) for child in node.children]
         frozen = group(algebra, node.kind, node.source, node.span, node.input_shape,
-                       node.output_shape, children, node.times, node.own.frozen_count(), node.arguments)
+                       node.output_shape, children, node.times, node.own.frozen_count(), node.arguments,
+                       node.name, node.parts)
     memo[key] = frozen
     return frozen
 

@@ -193,10 +193,25 @@ def constant(expr, source: str = ""):
 def infer_lengths(network: ast.Network, sizes: Sizes) -> Sizes:
     """`h=784,16,16,10` for a network ending in h_l: l is 3. Solves index expressions
     that are linear in one unbound name (l, L-1, 2*n + 1, ...) for the last index."""
-    if not sizes.sequences:
-        return sizes
     inferred: dict[str, int] = {}
-    for stem, values in sizes.sequences.items():
+    for name, (stem, c0, c1) in length_relations(network, sizes).items():
+        values = sizes.sequences[stem]
+        solution = (len(values) - 1 - c0) / c1
+        if solution.denominator != 1 or solution < 1:
+            raise SymparamError(
+                f"{stem} has {len(values)} values, which no whole value of {name} fits"
+            )
+        inferred[name] = int(solution)
+    if not inferred:
+        return sizes
+    return sizes.merged(Sizes(scalars=inferred))
+
+
+def length_relations(network: ast.Network, sizes: Sizes) -> dict[str, tuple]:
+    """The names a sequence's length gives: {name: (stem, c0, c1)} when the network's
+    last index of stem is c0 + c1·name, so that name = (len(stem) − 1 − c0) / c1."""
+    relations: dict[str, tuple] = {}
+    for stem in sizes.sequences:
         candidates = []
         for ref in ast.walk_refs(network.chain):
             if ref.stem != stem or ref.index is None:
@@ -207,17 +222,9 @@ def infer_lengths(network: ast.Network, sizes: Sizes) -> Sizes:
         if not candidates:
             continue
         name, c0, c1 = max(candidates, key=lambda line: (line[2], line[1]))
-        if name in inferred:
-            continue
-        solution = (len(values) - 1 - c0) / c1
-        if solution.denominator != 1 or solution < 1:
-            raise SymparamError(
-                f"{stem} has {len(values)} values, which no whole value of {name} fits"
-            )
-        inferred[name] = int(solution)
-    if not inferred:
-        return sizes
-    return sizes.merged(Sizes(scalars=inferred))
+        if name not in relations:
+            relations[name] = (stem, c0, c1)
+    return relations
 
 
 def _linear_in_one_name(expr, sizes: Sizes):

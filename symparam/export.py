@@ -1,0 +1,617 @@
+"""`symparam export --to torch`: a model written in symparam's language as a PyTorch
+module to run and train, from its result tree.
+
+The tree is counted with the sizes left symbolic, so that they become the module's
+constructor arguments (the values given with --set as their defaults): a repetition
+`block(d, H) * L` becomes `nn.ModuleList([Block(d, H) for _ in range(L)])`, an
+ellipsis `dense(h1) -> ... -> dense(hl)` a list built over i. Each layer is one line
+of `__init__`, under a comment quoting it; `forward` wires residuals, branches, named
+stages and cross-attention. The helpers torch.nn lacks (attention with grouped heads,
+LoRA, learnable tensors, ...) are copied from frameworks/torch_runtime.py, so the
+module needs nothing but torch.
+"""
+
+from __future__ import annotations
+
+import ast as python_ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SymparamError
+from .export_layers import LAYERS, Built, Unsupported, torch_dim, torch_weight_shape, transposed_linear
+from .pycode import Code, python_name
+from .results import Group, Layer
+from .values import number, one_line
+
+RUNTIME = Path(__file__).parent / "frameworks" / "torch_runtime.py"
+
+
+# ------------------------------------------------------------------ the entry
+
+
+def to_torch(network, *, name: str | None = None, path=None) -> str:
+    """The source of a PyTorch module for a counted Network: the sizes it was given
+    become its constructor's defaults, sizes not given arguments without one. Counted
+    under PyTorch's convention; `name` the class's (else from `path`'s stem)."""
+    from .network import Network
+    from .sizes import Sizes, length_relations
+
+    given = network.sizes
+    concrete = network if network.convention == "torch" else Network.count(network.syntax, given, "torch")
+    model_name = python_name(name) if name else _model_name(path)
+    try:
+        if given.entries:  # h_1=16 alone: no argument to give it to
+            raise SymparamError("sizes given one entry at a time")
+        tree = Network.count(network.syntax, Sizes(), "torch").tree
+        defaults = {**given.scalars, **{stem: tuple(values) for stem, values in given.sequences.items()}}
+        inferred = length_relations(network.syntax, given)
+    except SymparamError:  # counted only with the sizes given: the model takes no arguments
+        tree, defaults, inferred = concrete.tree, {}, {}
+    defaults = {python_name(key): _plain(value) for key, value in defaults.items()}
+    exporter = Exporter(tree, defaults, inferred, model_name,
+                        concrete if concrete.value is not None else None, network.expression)
+    where = f" from {Path(path).name}" if path and path != "<stdin>" else ""
+    settings = "".join(f" --set {key}={_setting(value)}" for key, value in defaults.items())
+    read = f" -f {Path(path).name}" if where else ""
+    header = (f'"""{model_name}: a PyTorch model written by symparam{where}.\n\n'
+              f"    symparam export{read} --to torch{settings}\n\n"
+              "Its parameters are symparam's count under PyTorch's convention; the source of\n"
+              'each layer is the comment above it."""')
+    return exporter.write(header)
+
+
+def _model_name(path) -> str:
+    if not path:
+        return "Model"
+    words = re.findall(r"[A-Za-z0-9]+", Path(path).stem)
+    name = "".join(word[:1].upper() + word[1:] for word in words)
+    return name if name and not name[0].isdigit() else f"Model{name}"
+
+
+def _plain(value):
+    if isinstance(value, (tuple, list)):
+        return tuple(_plain(item) for item in value)
+    return int(value)
+
+
+def _setting(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
+# ------------------------------------------------------------------ one class
+
+
+@dataclass
+class ClassWriter:
+    """One nn.Module class being written: its constructor and forward lines."""
+
+    name: str
+    code: Code
+    init: list[str] = field(default_factory=list)
+    forward: list[str] = field(default_factory=list)
+    attributes: set[str] = field(default_factory=set)
+    variables: set[str] = field(default_factory=lambda: {"x", "self"})
+    stages: dict[str, str] = field(default_factory=dict)  # `as NAME` -> its forward variable
+    needs: list[str] = field(default_factory=list)  # stages read from outside: forward's inputs
+    last_matrix: tuple | None = None  # the last weight matrix written: (its code, its torch shape)
+    kept: dict[str, int] = field(default_factory=dict)  # `NAME = ...` lines of forward
+    signature: list[str] = field(default_factory=list)  # the constructor's arguments
+
+    def attribute(self, base: str) -> str:
+        base = python_name(base)
+        name, n = base, 1
+        while name in self.attributes:
+            n += 1
+            name = f"{base}_{n}"
+        self.attributes.add(name)
+        return name
+
+    def variable(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.variables:
+            n += 1
+            name = f"{base}{n}"
+        self.variables.add(name)
+        return name
+
+    def stage(self, name: str) -> str:
+        """The forward variable of the stage `name`: its own, or an input of forward."""
+        if name in self.stages:
+            return self.stages[name]
+        if name not in self.needs:
+            self.needs.append(name)
+            self.variables.add(python_name(name))
+        return python_name(name)
+
+
+# ------------------------------------------------------------------ the writer
+
+
+class Exporter:
+    def __init__(self, tree: Group, sizes: dict, inferred: dict, model_name: str, concrete=None,
+                 source: str = ""):
+        self.tree = tree
+        self.source = source
+        self.sizes = sizes  # name -> default value (int or tuple of ints)
+        self.inferred = inferred  # name -> (stem, c0, c1): l = (len(h) - 1 - c0) / c1
+        self.model_name = model_name
+        self.concrete = concrete  # the Network counted with the sizes given, or None
+        self.classes: list[tuple[str, str, str]] = []  # (name, key, text)
+        self.helpers: set[str] = set()
+
+    # -------------------------------------------------------------- nodes
+
+    # Each writes forward's lines that take `source` to `target`, the variable then
+    # holding the node's output (they may be the same variable: x = self.relu(x)).
+
+    def nodes(self, writer: ClassWriter, nodes, source: str, target: str) -> str:
+        for node in nodes:
+            source = self.node(writer, node, source, target)
+        if source != target:
+            writer.forward.append(f"{target} = {source}")
+        return target
+
+    def node(self, writer: ClassWriter, node, source: str, target: str) -> str:
+        if isinstance(node, Layer):
+            out = self.layer(writer, node, source, target)
+        elif node.summation is not None:
+            out = self.summed(writer, node, source, target)
+        elif node.kind in ("branch", "chain"):
+            out = self.nodes(writer, node.children, source, target)
+        elif node.kind in ("call", "frozen"):  # a frozen part's layers freeze one by one
+            writer.init.append(f"# {one_line(node.source, 80)}")
+            out = self.nodes(writer, node.children, source, target)
+        elif node.kind == "repeat":
+            out = self.repeat(writer, node, source, target)
+        elif node.kind == "residual":
+            out = self.residual(writer, node, source, target)
+        elif node.kind == "parallel":
+            out = self.parallel(writer, node, source, target)
+        elif node.kind == "moe":
+            out = self.moe(writer, node, source, target)
+        else:
+            raise self.error(node, f"export does not write {node.kind} yet")
+        if node.name is not None:
+            self.named(writer, node, out)
+        return out
+
+    def named(self, writer: ClassWriter, node, var: str) -> None:
+        """`... as NAME`: its output kept for a later context=NAME (the line is dropped
+        when nothing reads it), its last weight matrix for a later tie=NAME."""
+        name = python_name(node.name)
+        writer.variables.add(name)
+        writer.forward.append(f"{name} = {var}")
+        writer.stages[node.name] = name
+        writer.kept[name] = len(writer.forward) - 1
+        if writer is self.top:
+            self.tied[node.name] = writer.last_matrix
+
+    def layer(self, writer: ClassWriter, node: Layer, source: str, target: str) -> str:
+        if node.kind == "input":
+            return source
+        built = self.built(node, writer)
+        if node.count.tie is not None and self.transposed_tie(writer, node):
+            built = transposed_linear(node.arguments, node.input_shape, writer.code)
+        attribute = writer.attribute(node.name or built.attribute or node.kind)
+        writer.init.append(f"# {one_line(node.source, 80)}")
+        writer.init.append(f"self.{attribute} = {built.code}")
+        self.helpers.update(built.helpers)
+        if node.count.tie is not None:
+            self.tie(writer, node, f"{attribute}{built.weight}")
+        if node.count.frozen is not None:
+            writer.init.append(f"freeze(self.{attribute})")
+            self.helpers.add("freeze")
+        if built.matrix:
+            writer.last_matrix = (f"self.{attribute}{built.weight}", torch_weight_shape(node))
+        extra = "".join(f", {writer.stage(stage)}" for stage in (node.links or {}).values())
+        writer.forward.append(f"{target} = self.{attribute}({source}{extra})")
+        return target
+
+    def built(self, node: Layer, writer: ClassWriter) -> Built:
+        try:
+            if node.kind not in LAYERS:
+                raise Unsupported(f"export to PyTorch does not write {node.kind} yet")
+            return LAYERS[node.kind](node.kind, node.arguments or {}, node.input_shape, writer.code)
+        except (Unsupported, ValueError) as error:
+            raise self.error(node, str(error)) from None
+
+    def error(self, node, message: str) -> SymparamError:
+        """An error at the node's place in the text, as the count's errors are."""
+        return SymparamError(f"{one_line(node.source)}: {message}", node.span, self.source)
+
+    def tied_matrix(self, writer: ClassWriter, node: Layer) -> tuple:
+        source = self.tied.get(node.count.tie) if writer is self.top else None
+        if source is None:
+            raise self.error(node, "export ties a layer to one named in the model's own chains, "
+                                   "outside repetitions")
+        return source
+
+    def transposed_tie(self, writer: ClassWriter, node: Layer) -> bool:
+        """Does the tie share the named matrix transposed (a dense of the other shape)?"""
+        _, shape = self.tied_matrix(writer, node)
+        if tuple(shape) == tuple(torch_weight_shape(node)):
+            return False
+        if node.kind != "dense":
+            raise self.error(node, "export ties an embedding to a matrix of its own shape only")
+        return True
+
+    def tie(self, writer: ClassWriter, node: Layer, attribute: str) -> None:  # attribute: its weight
+        """tie=NAME: the same Parameter, so PyTorch holds and counts it once."""
+        source, _ = self.tied_matrix(writer, node)
+        writer.init.append(f"self.{attribute} = {source}")
+
+    # -------------------------------------------------------------- structure
+
+    def body_class(self, nodes, base: str) -> ClassWriter:
+        """A class for a repeated body (or an expert): written once, reused when the same."""
+        writer = ClassWriter(base, Code())
+        var = self.nodes(writer, nodes, "x", "x")
+        writer.forward.append(f"return {var}")
+        writer.signature = writer.code.arguments()
+        text = self.class_text("{name}", writer, writer.signature, docstring=None)
+        for name, key, _ in self.classes:
+            if key == text:
+                writer.name = name
+                return writer
+        name, n = base, 1
+        while any(name == existing for existing, _, _ in self.classes) or name == self.model_name:
+            n += 1
+            name = f"{base}{n}"
+        self.classes.append((name, text, text.replace("{name}", name, 1)))
+        writer.name = name
+        return writer
+
+    def instance(self, writer: ClassWriter, body: ClassWriter) -> str:
+        return f"{body.name}({', '.join(writer.code.use(name) for name in body.signature)})"
+
+    def loop(self, writer: ClassWriter, attribute: str, base: str, needs, source: str, target: str) -> str:
+        """forward's loop over a ModuleList: each item takes the output of the one before."""
+        if source != target:
+            writer.forward.append(f"{target} = {source}")
+        item = _loop_name(base)
+        extra = "".join(f", {writer.stage(stage)}" for stage in needs)
+        writer.forward.append(f"for {item} in self.{attribute}:")
+        writer.forward.append(f"    {target} = {item}({target}{extra})")
+        return target
+
+    def repeat(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        if node.times is None:
+            return self.nodes(writer, node.children, source, target)
+        base = _class_name(node.children)
+        body = self.body_class(node.children, base)
+        attribute = writer.attribute(_attribute_name(base) + "s")
+        times = writer.code.expr(node.times)
+        writer.init.append(f"# {one_line(node.source, 80)}")
+        writer.init += _list_lines(attribute, self.instance(writer, body), "_", f"range({times})")
+        return self.loop(writer, attribute, base, body.needs, source, target)
+
+    def summed(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        s = node.summation
+        (step,) = node.children
+        index = python_name(str(s.index))
+        bounds = f"range({writer.code.expr(s.lower)}, {writer.code.expr(s.upper + 1)})"
+        writer.code.bind(s.index)
+        try:
+            if isinstance(step, Layer):
+                built = self.built(step, writer)
+                self.helpers.update(built.helpers)
+                item, base = built.code, built.attribute or step.kind
+                needs = list((step.links or {}).values())
+            else:
+                nodes = step.children if step.kind == "call" else (step,)
+                base = _class_name(nodes if step.kind != "call" else (step,))
+                body = self.body_class(nodes, base)
+                item, needs = self.instance(writer, body), body.needs
+        finally:
+            writer.code.unbind(s.index)
+        attribute = writer.attribute(_attribute_name(base) + "s")
+        writer.init.append(f"# {one_line(node.source, 80)}")
+        writer.init += _list_lines(attribute, item, index, bounds)
+        return self.loop(writer, attribute, base, needs, source, target)
+
+    def parts(self, node: Group) -> dict[str, list]:
+        """The children of a layer holding chains, by its parameter: {"body": [...], ...}."""
+        out: dict[str, list] = {}
+        children = iter(node.children)
+        for param, size in node.parts or ():
+            out.setdefault(param, []).append([next(children) for _ in range(size)])
+        return out
+
+    def residual(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        parts = self.parts(node)
+        writer.forward.append(f"# {one_line(node.source, 80)}")
+        body = self.nodes(writer, parts["body"][0], source, writer.variable("y"))
+        shortcut = source
+        if "shortcut" in parts:
+            shortcut = self.nodes(writer, parts["shortcut"][0], source, writer.variable("s"))
+        writer.forward.append(f"{target} = {shortcut} + {body}")
+        return target
+
+    def parallel(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        writer.forward.append(f"# {one_line(node.source, 80)}")
+        outs = [self.nodes(writer, branch, source, writer.variable("b"))
+                for branch in self.parts(node)["branches"]]
+        merge = node.arguments["merge"]
+        if merge == "concat":
+            dim = torch_dim(node.arguments["axis"], len(node.output_shape))
+            merged = f"torch.cat([{', '.join(outs)}], dim={dim})"
+        elif merge == "average":
+            merged = f"({' + '.join(outs)}) / {len(outs)}"
+        elif merge == "maximum":
+            merged = f"torch.stack([{', '.join(outs)}]).amax(dim=0)"
+        else:
+            merged = (" + " if merge == "add" else " * ").join(outs)
+        writer.forward.append(f"{target} = {merged}")
+        return target
+
+    def moe(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        arguments = node.arguments
+        (expert,) = self.parts(node)["expert"]
+        if tuple(node.input_shape[:-1]) != tuple(node.output_shape[:-1]):
+            raise self.error(node, "export writes a mixture whose experts keep the positions "
+                                   "(it routes each position)")
+        body = self.body_class(expert, "Expert")
+        if body.needs:
+            raise self.error(node, "export does not write an expert that reads another stage yet")
+        code = writer.code
+        inputs, experts = code.expr(node.input_shape[-1]), code.expr(arguments["experts"])
+        top_k = code.expr(arguments["top_k"] if arguments["top_k"] is not None else 2)
+        attribute = writer.attribute("moe")
+        self.helpers.add("Mixture")
+        writer.init.append(f"# {one_line(node.source, 80)}")
+        writer.init.append(
+            f"self.{attribute} = Mixture(nn.Linear({inputs}, {experts}, bias=False), "
+            f"nn.ModuleList([{self.instance(writer, body)} for _ in range({experts})]), top_k={top_k})"
+        )
+        if node.own.frozen is not None:
+            writer.init.append(f"freeze(self.{attribute}.router)")
+            self.helpers.add("freeze")
+        writer.forward.append(f"{target} = self.{attribute}({source})")
+        return target
+
+    # -------------------------------------------------------------- the model
+
+    def write(self, source_comment: str) -> str:
+        chains = self.tree.children
+        if not (isinstance(chains[0], Group) and chains[0].kind == "chain"):
+            chains = [self.tree]
+        top = ClassWriter(self.model_name, Code())
+        self.top, self.tied = top, {}
+        inputs = []
+        for number_, chain in enumerate(chains, start=1):
+            var = "x" if len(chains) == 1 else top.variable(f"x{number_}")
+            inputs.append(var)
+            if len(chains) > 1:
+                top.init.append(f"# chain {number_}: {one_line(chain.source, 68)}")
+            self.chain_nodes(top, chain.children, var, last=number_ == len(chains))
+        names = top.code.arguments()
+        missing = [name for name in top.needs]
+        if missing:
+            raise Unsupported(f"no stage is named {missing[0]!r} before it is read")
+        text = self.class_text(self.model_name, top, names, docstring=self.model_docstring(chains),
+                               inputs=inputs, defaults=True)
+        parts = [source_comment, "import math" if "Attention" in self.helpers else "",
+                 "import torch\nfrom torch import nn"]
+        parts = [part for part in parts if part]
+        helpers = runtime_sources(self.helpers)
+        body = "\n\n\n".join([*helpers, *(text for _, _, text in self.classes), text])
+        main = self.main_block(chains)
+        return "\n\n".join(parts) + "\n\n\n" + body + ("\n\n\n" + main if main else "") + "\n"
+
+    def chain_nodes(self, writer: ClassWriter, nodes, var: str, last: bool) -> None:
+        var = self.nodes(writer, nodes, var, var)
+        if last:
+            writer.forward.append(f"return {var}")
+
+    def class_text(self, name: str, writer: ClassWriter, names: list[str], docstring, inputs=("x",),
+                   defaults: bool = False) -> str:
+        signature = ["self"]
+        for arg in names:
+            if defaults and arg in self.inferred:
+                continue
+            default = self.sizes.get(arg) if defaults else None
+            if default is None:
+                signature.append(arg)
+            elif isinstance(default, tuple):
+                signature.append(f"{arg}={tuple_text(default)}")
+            else:
+                signature.append(f"{arg}: int = {default}")
+        lines = [f"class {name}(nn.Module):"]
+        if docstring:
+            lines.append(f'    """{docstring}"""')
+            lines.append("")
+        lines += _function("__init__", signature, [
+            "super().__init__()",
+            *(self.inferred_line(arg) for arg in names if defaults and arg in self.inferred),
+            *writer.init,
+        ])
+        lines.append("")
+        forward_inputs = ["self", *(inputs if name == self.model_name else ("x",)),
+                          *(python_name(stage) for stage in writer.needs)]
+        lines += _function("forward", forward_inputs, _read_stages(writer))
+        return "\n".join(lines)
+
+    def inferred_line(self, name: str) -> str:
+        stem, c0, c1 = self.inferred[name]
+        value = f"len({stem}) - 1" if c0 == 0 else f"len({stem}) - {1 + c0}"
+        return f"{name} = {value}" if c1 == 1 else f"{name} = ({value}) // {c1}"
+
+    def model_docstring(self, chains) -> str:
+        if self.concrete is None:
+            return "Generated by symparam."
+        total = self.concrete.value
+        return f"Generated by symparam: {number(total)} parameters with the default sizes."
+
+    def main_block(self, chains) -> str:
+        """Build the model on the meta device and run it once (no memory, no weights)."""
+        if self.concrete is None:
+            return ""
+        from .values import notation, shown_extents
+
+        concrete = self.concrete.tree.children
+        if not (isinstance(concrete[0], Group) and concrete[0].kind == "chain"):
+            concrete = [self.concrete.tree]
+        lines = ['if __name__ == "__main__":', '    with torch.device("meta"):',
+                 f"        model = {self.model_name}()"]
+        names = []
+        with notation(channels_first=True):
+            for index, chain in enumerate(concrete, start=1):
+                shape = example_shape(shown_extents(_input_shape(chain)))
+                free = sorted({str(symbol) for extent in _input_shape(chain)
+                               for symbol in getattr(extent, "free_symbols", ())})
+                if free:  # a length no count needs: any will do
+                    lines.append(f"        # {', '.join(free)}: any length; {EXAMPLE_LENGTH} here")
+                name = "x" if len(concrete) == 1 else f"x{index}"
+                names.append(name)
+                dtype = ", dtype=torch.long" if _reads_ids(chain) else ""
+                lines.append(f"        {name} = torch.zeros(1, {', '.join(map(str, shape))}{dtype})")
+        lines.append(f"        y = model({', '.join(names)})")
+        lines.append("    params = sum(p.numel() for p in model.parameters())")
+        lines.append('    print(f"{params:,} parameters, output shape {tuple(y.shape)}")')
+        return "\n".join(lines)
+
+
+EXAMPLE_LENGTH = 16  # for an input's size that no count needs (a sequence length)
+
+
+def example_shape(shape) -> tuple[int, ...]:
+    """An input's shape with a size no count needs given EXAMPLE_LENGTH."""
+    values = []
+    for extent in shape:
+        symbols = getattr(extent, "free_symbols", ())
+        values.append(int(extent.xreplace({s: EXAMPLE_LENGTH for s in symbols}) if symbols else extent))
+    return tuple(values)
+
+
+def _input_shape(chain) -> tuple:
+    node = chain
+    while isinstance(node, Group):
+        node = node.children[0]
+    return node.output_shape
+
+
+def _reads_ids(chain) -> bool:
+    """Does the chain's first layer after its input read token ids (an embedding)?"""
+    for node, _ in chain.walk():
+        if isinstance(node, Layer) and node.kind != "input":
+            return node.kind in ("embedding", "embedding_bag")
+    return False
+
+
+def _read_stages(writer: ClassWriter) -> list[str]:
+    """forward's lines without the `NAME = ...` that nothing reads."""
+    unread = {
+        index for name, index in writer.kept.items()
+        if not any(re.search(rf"(?<![\w.]){name}\b", line) for at, line in enumerate(writer.forward)
+               if at != index and not line.lstrip().startswith("#"))
+    }
+    return [line for at, line in enumerate(writer.forward) if at not in unread]
+
+
+def _list_lines(attribute: str, item: str, index: str, bounds: str) -> list[str]:
+    return [f"self.{attribute} = nn.ModuleList([{item} for {index} in {bounds}])"]
+
+
+WIDTH = 88  # black's and ruff's line length
+
+
+def wrapped(line: str) -> list[str]:
+    """A line as black would write it when too long: the last call's arguments one per
+    line, with a trailing comma (which black then keeps), each wrapped again if need be."""
+    if len(line) <= WIDTH or not line.endswith((")", "]")) or line.lstrip().startswith("#"):
+        return [line]
+    indent = line[: len(line) - len(line.lstrip())]
+    opening = _matching_open(line)
+    if opening is None or opening == 0:
+        return [line]
+    items = _top_level_items(line[opening + 1 : -1])
+    if not items:
+        return [line]
+    lines = [line[: opening + 1]]
+    for item in items:
+        lines += wrapped(f"{indent}    {item},")
+    lines.append(f"{indent}{line[-1]}")
+    return lines
+
+
+def _matching_open(line: str) -> int | None:
+    depth = 0
+    for at in range(len(line) - 1, -1, -1):
+        if line[at] in ")]}":
+            depth += 1
+        elif line[at] in "([{":
+            depth -= 1
+            if depth == 0:
+                return at
+    return None
+
+
+def _top_level_items(text: str) -> list[str]:
+    items, depth, start, quote = [], 0, 0, None
+    for at, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:at].strip())
+            start = at + 1
+    last = text[start:].strip()
+    return [item for item in [*items, last] if item]
+
+
+def _function(name: str, arguments: list[str], body: list[str]) -> list[str]:
+    head = f"    def {name}({', '.join(arguments)}):"
+    if len(head) > 88:
+        head = "\n".join([f"    def {name}(", *(f"        {arg}," for arg in arguments), "    ):"])
+    lines = [head]
+    for line in body:
+        lines += wrapped(f"        {line}") if line else [""]
+    return lines
+
+
+def _class_name(nodes) -> str:
+    """A body's class name: its definition's (block(d, H) -> Block), else Block."""
+    if len(nodes) == 1 and isinstance(nodes[0], Group) and nodes[0].kind == "call":
+        stem = re.match(r"\s*(\w+)", nodes[0].source)
+        if stem:
+            return "".join(part.capitalize() or "_" for part in stem.group(1).split("_"))
+    return "Block"
+
+
+def _attribute_name(class_name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+
+
+def _loop_name(class_name: str) -> str:
+    return _attribute_name(class_name).rsplit("_", 1)[-1]
+
+
+def tuple_text(values: tuple) -> str:
+    return f"({', '.join(str(v) for v in values)}{',' if len(values) == 1 else ''})"
+
+
+# ------------------------------------------------------------------ the helpers' source
+
+
+def runtime_sources(names: set[str]) -> list[str]:
+    """The source of the helpers used, and of the helpers they use, in the file's order."""
+    text = RUNTIME.read_text(encoding="utf-8")
+    module = python_ast.parse(text)
+    definitions = {node.name: node for node in module.body
+                   if isinstance(node, (python_ast.FunctionDef, python_ast.ClassDef))}
+    wanted = set(names)
+    changed = True
+    while changed:  # the helpers a wanted one names
+        changed = False
+        for name in list(wanted):
+            for inner in python_ast.walk(definitions[name]):
+                if isinstance(inner, python_ast.Name) and inner.id in definitions and inner.id not in wanted:
+                    wanted.add(inner.id)
+                    changed = True
+    return [python_ast.get_source_segment(text, node) for name, node in definitions.items() if name in wanted]
