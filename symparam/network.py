@@ -189,6 +189,16 @@ class Network:
 
         return sweep(self, [Range.of(name, values) for name, values in ranges.items()])
 
+    def export(self, to: str = "torch", name: str | None = None, path=None) -> str:
+        """The model as the source of a PyTorch module (`symparam export`): an nn.Module
+        class whose constructor takes the sizes left symbolic, the sizes given as their
+        defaults; counted under PyTorch's convention. `name`: the class's."""
+        if to != "torch":
+            raise SymparamError(f"export writes PyTorch modules (to='torch'), not {to!r}")
+        from .export import to_torch
+
+        return to_torch(self, name=name, path=path)
+
     # ---------------------------------------------------------------- display
     def __repr__(self) -> str:
         return f"<Network {self.expression!r}: {self.formula()}>"

@@ -165,8 +165,10 @@ def test_random_architectures_export_and_agree(arch):
         raise
     try:
         result = run(code, network)
-    except ValueError as error:  # an instance norm over one step: PyTorch refuses to run it
-        assume("spatial element" not in str(error))
+    except (ValueError, RuntimeError) as error:
+        # an instance norm over one step, or token ids read by a layer other than an
+        # embedding (a router): models PyTorch refuses to run
+        assume("spatial element" not in str(error) and "Long" not in str(error))
         raise
     assert result == expected(network), f"{arch.symbolic}\n{code}"
 
