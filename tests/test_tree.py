@@ -166,7 +166,7 @@ class Gen:
 
     def options(self, shape, keep: bool, depth: int) -> list:
         rank = len(shape)
-        options = [self.dense, self.dense, self.activation, self.dropout, self.norm, self.norm]
+        options = [self.dense, self.dense, self.activation, self.dropout, self.norm, self.norm, self.prelu]
         if self.named and any(self.tie_fits(shape, entry) for entry in self.named):
             options += [self.tie] * 3
         if depth < self.MAX_DEPTH:
@@ -175,7 +175,7 @@ class Gen:
             options.append(self.ellipsis)
         if rank == 1:
             if not keep:
-                options += [self.embedding, self.embedding, self.reshape]
+                options += [self.embedding, self.embedding, self.reshape, self.cell]
         if rank == 2:
             options += [self.attention] * 3 + [self.recurrent] * 3 + ([] if keep else [self.select])
         if 2 <= rank <= 4:
@@ -185,6 +185,8 @@ class Gen:
             if not keep:
                 options += [self.transposed, self.pool, self.global_pool, self.adaptive,
                             self.zero_padding, self.upsampling, self.flatten, self.reshape]
+                if all(extent.value >= 3 for extent in shape[:-1]):
+                    options.append(self.cropping)
             else:
                 options.append(self.transposed_keep)
         return options
@@ -207,6 +209,18 @@ class Gen:
             self.named.append((name, shape[-1], u))
             text += f" as {name}"
         return text, shape[:-1] + (u,), shape[-1].value * u.value + (u.value if bias else 0)
+
+    def prelu(self, shape, keep=False, depth=0):
+        """PyTorch's one slope or one per channel; Keras' one per value, or shared
+        along every axis but the channels."""
+        if not self.keras:
+            if self.coin() or shape[-1].expr is None:
+                return "prelu", shape, 1
+            return f"prelu(num_parameters={shape[-1].expr})", shape, shape[-1].value
+        if len(shape) > 1 and self.coin():
+            axes = ", ".join(str(axis) for axis in range(1, len(shape)))
+            return f"PReLU(shared_axes=({axes},))", shape, shape[-1].value
+        return "prelu", shape, prod(extent.value for extent in shape)
 
     def activation(self, shape, keep=False, depth=0):
         return self.pick(ACTIVATIONS), shape, 0
@@ -336,6 +350,17 @@ class Gen:
         weights = d * (heads * key_dim + kv * key_dim + kv * v) + heads * v * o
         biases = heads * key_dim + kv * key_dim + kv * v + o if bias else 0
         return f"attention({', '.join(args)})", shape[:-1] + (out_ext,), weights + biases
+
+    def cell(self, shape, keep=False, depth=0):
+        """One step of a recurrent layer: (features) -> (units)."""
+        kind = self.pick(("simple_rnn_cell", "lstm_cell", "gru_cell"))
+        gates = {"simple_rnn_cell": 1, "lstm_cell": 4, "gru_cell": 3}[kind]
+        u = self.size(1, 5)
+        bias = self.draw(st.integers(0, 3)) != 0
+        args = [u.expr] + ([] if bias else ["bias=false"])
+        per_gate = 2 if (not self.keras or kind == "gru_cell") else 1  # two bias vectors
+        params = gates * u.value * (shape[0].value + u.value) + (per_gate * gates * u.value if bias else 0)
+        return f"{kind}({', '.join(args)})", (u,), params
 
     def recurrent(self, shape, keep=False, depth=0):
         kind = self.pick(("simple_rnn", "lstm", "gru"))
@@ -620,6 +645,16 @@ class Gen:
             text = f"({pairs[0][0]}, {pairs[0][1]})"
         return (f"zero_padding{rank}d({text})",
                 tuple(_add(n, Ext(a + b, str(a + b))) for n, (a, b) in zip(spatial, pairs)) + shape[-1:], 0)
+
+    def cropping(self, shape, keep=False, depth=0):
+        spatial = shape[:-1]
+        rank = len(spatial)
+        pairs = [(self.integer(0, 1), self.integer(0, 1)) for _ in spatial]
+        text = "(" + ", ".join(f"({a}, {b})" for a, b in pairs) + ")"
+        if rank == 1:
+            text = f"({pairs[0][0]}, {pairs[0][1]})"
+        out = tuple(_add(n, Ext(-(a + b), f"-{a + b}")) for n, (a, b) in zip(spatial, pairs))
+        return f"cropping{rank}d({text})", out + shape[-1:], 0
 
     def upsampling(self, shape, keep=False, depth=0):
         spatial = shape[:-1]
