@@ -351,6 +351,17 @@ class Gen:
         biases = heads * key_dim + kv * key_dim + kv * v + o if bias else 0
         return f"attention({', '.join(args)})", shape[:-1] + (out_ext,), weights + biases
 
+    def cross_attention(self, memory):
+        """A second chain, from its own input, whose attention reads the first's output
+        (`as mem`) as its keys and values: (text, output shape, params)."""
+        steps, width = self.size(1, 4), self.integer(1, 6)
+        heads = self.pick(_divisors(width))
+        d, h = self.sized(width), self.sized(heads)
+        key_dim, m = width // heads, memory[-1].value
+        params = width * heads * key_dim + 2 * m * heads * key_dim + heads * key_dim * width
+        params += 3 * heads * key_dim + width  # the biases
+        return f"in({steps.expr}, {d.expr}) -> attention({h.expr}, context=mem)", (steps, d), params
+
     def cell(self, shape, keep=False, depth=0):
         """One step of a recurrent layer: (features) -> (units)."""
         kind = self.pick(("simple_rnn_cell", "lstm_cell", "gru_cell"))
@@ -828,7 +839,11 @@ def architectures(draw) -> Arch:
     convention = draw(st.sampled_from(("keras", "torch")))
     gen = Gen(draw, convention)
     head, body, shape, total = gen.network()
-    text = "\n".join([*gen.definitions, f"{head} -> {body}"])
+    chains = f"{head} -> {body}"
+    if len(shape) == 2 and draw(st.integers(0, 3)) == 0:  # a second input reading this one
+        second, shape, params = gen.cross_attention(shape)
+        chains, total = f"{chains} -> identity as mem;\n{second}", total + params
+    text = "\n".join([*gen.definitions, chains])
     used = sorted({int(k) for k in re.findall(r"§(\d+)§", text)})
     symbolic_slots = {k for k in used if draw(st.integers(0, 4))}
     concrete = _render(text, gen.slots, set(), gen.ellipses, False)
