@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SymparamError
-from .export_layers import LAYERS, Built, Unsupported, torch_dim, torch_weight_shape, transposed_linear
+from .export_layers import KERAS_ONLY, LAYERS, Built, Unsupported, torch_dim, torch_weight_shape, transposed_linear
 from .pycode import Code, python_name
 from .results import Group, Layer
 from .values import number, one_line
@@ -216,6 +216,8 @@ class Exporter:
 
     def built(self, node: Layer, writer: ClassWriter) -> Built:
         try:
+            if node.kind in KERAS_ONLY:
+                raise Unsupported(f"PyTorch has no layer for {node.kind} (a Keras layer)")
             if node.kind not in LAYERS:
                 raise Unsupported(f"export to PyTorch does not write {node.kind} yet")
             return LAYERS[node.kind](node.kind, node.arguments or {}, node.input_shape, writer.code)

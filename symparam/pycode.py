@@ -56,7 +56,8 @@ class Code:
     def expr(self, value) -> str:
         if isinstance(value, int):
             return str(value)
-        value = sympy.sympify(value)  # an int or Fraction from the concrete path; never user text
+        if not isinstance(value, sympy.Basic):  # a Fraction from the concrete path
+            value = sympy.Rational(value.numerator, value.denominator)
         if value.is_Integer:
             return str(int(value))
         numerator, denominator = sympy.fraction(sympy.together(value))

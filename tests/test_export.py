@@ -173,6 +173,18 @@ def test_random_architectures_export_and_agree(arch):
     assert result == expected(network), f"{arch.symbolic}\n{code}"
 
 
+def test_every_layer_kind_is_written_or_refused_as_keras_only():
+    """A new kind needs a writer in export_layers.py, as it needs a builder for check."""
+    from symparam.export_layers import KERAS_ONLY, LAYERS
+    from symparam.frameworks import pytorch
+    from symparam.layers.base import REGISTRY
+
+    by_its_group = {"input", "residual", "parallel", "moe", "frozen"}  # written by the tree walk
+    assert set(REGISTRY) - set(LAYERS) == KERAS_ONLY | by_its_group
+    refused = {kind for kind, builder in pytorch.BUILDERS.items() if builder is pytorch.keras_only}
+    assert refused == KERAS_ONLY
+
+
 # ------------------------------------------------------------------ the text
 
 
@@ -223,7 +235,8 @@ def test_the_command_names_the_class_and_writes_to_standard_output():
     (["in(8, 8, 3) -> conv_lstm2d(4, 3)"], r"^error: 1:16: conv_lstm2d\(4, 3\): PyTorch has no ConvLSTM"),
     (["in(8) -> dense(4)", "--to", "keras"], "Invalid value for '--to'"),
     (["in(8) -> dnse(4)"], "did you mean 'dense'"),
-], ids=["keras-only-layer", "framework", "misspelled"])
+    (["in(8) -> normalization"], r"^error: 1:10: normalization: PyTorch has no layer for normalization"),
+], ids=["keras-only-layer", "framework", "misspelled", "keras-only-kind"])
 def test_the_command_refuses_with_a_message(args, message):
     result = CliRunner().invoke(main, ["export", *args])
     assert result.exit_code == 2 and "Traceback" not in result.output
