@@ -210,9 +210,16 @@ class Exporter:
             self.helpers.add("freeze")
         if built.matrix:
             writer.last_matrix = (f"self.{attribute}{built.weight}", torch_weight_shape(node))
-        extra = "".join(f", {writer.stage(stage)}" for stage in (node.links or {}).values())
-        writer.forward.append(f"{target} = self.{attribute}({source}{extra})")
+        writer.forward.append(f"{target} = self.{attribute}({source}{self.links(writer, node)})")
         return target
+
+    def links(self, writer: ClassWriter, node: Layer) -> str:
+        """The stages a layer reads besides its input: attention's by keyword
+        (context=memory, values=...), bilinear's second input by position."""
+        links = node.links or {}
+        if node.kind == "attention":
+            return "".join(f", {param}={writer.stage(stage)}" for param, stage in links.items())
+        return "".join(f", {writer.stage(stage)}" for stage in links.values())
 
     def built(self, node: Layer, writer: ClassWriter) -> Built:
         try:

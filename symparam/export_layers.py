@@ -469,8 +469,9 @@ def attention(kind, args, shape, code: Code) -> Built:
             keywords[name] = code.expr(args[name])
     if tuple(args["bias"]) != ("q", "k", "v", "o"):
         keywords["bias"] = code.value(tuple(args["bias"]))
-    if args["context"] is not None:
-        keywords["context"] = code.expr(args["context"][-1])
+    for name in ("context", "values"):  # the widths of the stages keys and values read
+        if args.get(name) is not None:
+            keywords[name] = code.expr(args[name][-1])
     for name, default in (("bias_kv", False), ("gate", False), ("qk_norm", "none"),
                           ("qk_norm_scope", "head"), ("qk_norm_bias", True)):
         if args[name] != default:

@@ -206,6 +206,20 @@ def test_attention_bias_kv_as_pytorchs_add_bias_kv():
         symparam.parse("in(10, 64) -> attention(8, bias_kv=true)")
 
 
+KEYS_AND_VALUES = "in(6, 8) -> identity as keys; in(6, 4) -> identity as vals; in(3, 16) -> "
+
+
+def test_attention_keys_and_values_from_two_stages():
+    """PyTorch's kdim and vdim, Keras' key and value: 16·16 + 8·16 + 4·16 + 16·16 + 4·16."""
+    text = KEYS_AND_VALUES + "attention(4, context=keys, values=vals)"
+    for convention in ("torch", "keras"):
+        assert symparam.count(text, convention=convention) == 768
+    # keys read the queries' own input: 16·16 three times, 4·16 for the values
+    assert symparam.count("in(6, 4) -> identity as vals; in(6, 16) -> attention(4, values=vals, bias=false)") == 832
+    with pytest.raises(symparam.SymparamError, match=r"the values \(6, 4\) must have the keys' positions \(3, 16\)"):
+        symparam.parse(KEYS_AND_VALUES + "attention(4, values=vals)")
+
+
 def test_the_frameworks_agree_on_those_options():
     torch = pytest.importorskip("torch", reason="PyTorch not installed")
     nn = torch.nn
@@ -213,6 +227,7 @@ def test_the_frameworks_agree_on_those_options():
     assert tuple(nn.MaxPool2d(3, stride=1, dilation=(2, 3), padding=1)(torch.zeros(1, 3, 20, 21)).shape) == (1, 3, 18, 17)
     assert sum(p.numel() for p in nn.MultiheadAttention(64, 8, add_bias_kv=True).parameters()) == 16_768
     assert sum(p.numel() for p in nn.MultiheadAttention(64, 8, add_bias_kv=True, bias=False).parameters()) == 16_512
+    assert sum(p.numel() for p in nn.MultiheadAttention(16, 4, kdim=8, vdim=4).parameters()) == 768
     os.environ.setdefault("KERAS_BACKEND", "torch")
     keras = pytest.importorskip("keras", reason="Keras not installed")
     L = keras.layers
@@ -223,6 +238,9 @@ def test_the_frameworks_agree_on_those_options():
     second = L.Bidirectional(L.LSTM(16), merge_mode="ave")
     second.build((None, 10, 16))
     assert (one.count_params(), first.count_params() + second.count_params()) == (6272, 10_496)
+    attention = L.MultiHeadAttention(4, 4)
+    attention.build((None, 3, 16), (None, 6, 4), (None, 6, 8))  # query, value, key
+    assert attention.count_params() == 768
 
 
 CONV_LSTM = {  # text, Keras 3.15's count_params() and output shape

@@ -85,6 +85,9 @@ NOTES = {
     ("torch", "TransformerDecoder"): "`transformer_decoder_layer(d, H, F) * N`, then `layer_norm` when it has a norm",
     ("torch", "Transformer"): "`in(S, d) -> transformer_encoder_layer(d, H, F) * 6 -> layer_norm as memory; "
                               "in(T, d) -> transformer_decoder_layer(d, H, F) * 6 -> layer_norm`",
+    ("torch", "MultiheadAttention"): "`context=` the stage keys (kdim) read, `values=` the values' (vdim); "
+                                     "`bias_kv=true` for add_bias_kv",
+    ("keras", "MultiHeadAttention"): "`context=` the stage its key reads, `values=` its value's; `gate=true` for use_gate",
     ("keras", "ReversibleEmbedding"): "its reverse projection shares the table: `tie=`",
     ("keras", "Bidirectional"): "`bidirectional=true` on `simple_rnn`, `lstm` or `gru`; `merge=` its merge_mode",
     ("keras", "RNN"): "write the cell's layer: `simple_rnn`, `lstm` or `gru`",

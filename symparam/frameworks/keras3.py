@@ -238,6 +238,7 @@ def attention(kind, args, shape):
     Whisper and Qwen models write them."""
     model = shape[-1]
     memory = tuple(args["context"]) if args["context"] is not None else shape
+    values = tuple(args["values"]) if args.get("values") is not None else memory
     heads, kv_heads = args["heads"], args["kv_heads"] or args["heads"]
     key_dim = args["key_dim"] or model // heads
     value_dim = args["value_dim"] or key_dim
@@ -247,13 +248,13 @@ def attention(kind, args, shape):
     if whole and kv_heads == heads:
         layer = L.MultiHeadAttention(heads, key_dim, value_dim=value_dim, use_bias=bool(bias),
                                      output_shape=out if out != model else None, use_gate=args["gate"])
-        projections = _built(layer, shape, memory)
+        projections = _built(layer, shape, values, memory)  # query, value, key
     elif whole and value_dim == key_dim and out == model:
         layer = L.GroupQueryAttention(head_dim=key_dim, num_query_heads=heads,
                                       num_key_value_heads=kv_heads, use_bias=bool(bias), use_gate=args["gate"])
-        projections = _built(layer, shape, memory)
+        projections = _built(layer, shape, values, memory)
     else:
-        return _einsum_attention(args, shape, memory, heads, kv_heads, key_dim, value_dim, out, bias)
+        return _einsum_attention(args, shape, (memory, values), heads, kv_heads, key_dim, value_dim, out, bias)
     if args["lora"] is not None:  # as KerasHub adapts attention: LoRA on its projections
         for target in args["lora_targets"]:
             getattr(projections, PROJECTION[target]).enable_lora(args["lora"])
@@ -263,7 +264,8 @@ def attention(kind, args, shape):
 PROJECTION = {"q": "_query_dense", "k": "_key_dense", "v": "_value_dense", "o": "_output_dense"}
 
 
-def _einsum_attention(args, shape, memory, heads, kv_heads, key_dim, value_dim, out, bias):
+def _einsum_attention(args, shape, sources, heads, kv_heads, key_dim, value_dim, out, bias):
+    memory, values = sources  # what the keys and the values read
     def projection(name, heads_here, size, inputs):
         layer = L.EinsumDense("abc,cde->abde", output_shape=(None, heads_here, size),
                               bias_axes="de" if name in bias else None)
@@ -272,7 +274,7 @@ def _einsum_attention(args, shape, memory, heads, kv_heads, key_dim, value_dim, 
     built = {
         "q": projection("q", heads, key_dim, shape),
         "k": projection("k", kv_heads, key_dim, memory),
-        "v": projection("v", kv_heads, value_dim, memory),
+        "v": projection("v", kv_heads, value_dim, values),
         "o": _built(L.EinsumDense("abcd,cde->abe", output_shape=(None, out),
                                   bias_axes="e" if "o" in bias else None), (shape[0], heads, value_dim)),
     }

@@ -228,6 +228,7 @@ def cell(kind, args, shape):
 def attention(kind, args, shape):
     model = shape[-1]
     memory = args["context"][-1] if args["context"] is not None else model
+    values = args["values"][-1] if args.get("values") is not None else memory
     heads = args["heads"]
     kv_heads = args["kv_heads"] or heads
     key_dim = args["key_dim"] or model // heads
@@ -238,9 +239,9 @@ def attention(kind, args, shape):
     plain = args["qk_norm"] == "none" and args["lora"] is None and not args["gate"]
     if plain_heads and bias in (set(), {"q", "k", "v", "o"}) and plain:
         return nn.MultiheadAttention(model, heads, bias=bool(bias), add_bias_kv=args["bias_kv"],
-                                     kdim=memory, vdim=memory, batch_first=True)
+                                     kdim=memory, vdim=values, batch_first=True)
     sizes = {"q": (model, heads * key_dim), "k": (memory, kv_heads * key_dim),
-             "v": (memory, kv_heads * value_dim), "o": (heads * value_dim, out)}
+             "v": (values, kv_heads * value_dim), "o": (heads * value_dim, out)}
     projections = nn.ModuleDict()
     if args["bias_kv"]:
         projections["bias_kv"] = Tensor(sizes["k"][1] + sizes["v"][1])

@@ -95,7 +95,8 @@ def freeze(module: nn.Module) -> nn.Module:
 class Attention(nn.Module):
     """Multi-head attention with separate projections: grouped keys and values
     (kv_heads), per-projection biases, optional learned key/value biases, a gate, norms
-    of queries and keys, LoRA adapters; `context` the input keys and values read."""
+    of queries and keys, LoRA adapters; `context` the width of the input keys and
+    values read, `values` the values' when they read another input."""
 
     def __init__(
         self,
@@ -107,6 +108,7 @@ class Attention(nn.Module):
         out=None,
         bias=("q", "k", "v", "o"),
         context=None,
+        values=None,
         bias_kv=False,
         gate=False,
         qk_norm="none",
@@ -129,7 +131,7 @@ class Attention(nn.Module):
 
         self.q = projection("q", model, q_size)
         self.k = projection("k", memory, k_size)
-        self.v = projection("v", memory, v_size)
+        self.v = projection("v", values or memory, v_size)
         self.o = projection("o", heads * self.value_dim, out or model)
         self.g = (
             nn.Linear(model, heads * self.value_dim, bias="q" in bias) if gate else None
@@ -150,9 +152,10 @@ class Attention(nn.Module):
             )
             self.q_norm, self.k_norm = norm(sizes[0]), norm(sizes[1])
 
-    def forward(self, x, context=None):
+    def forward(self, x, context=None, values=None):
         memory = x if context is None else context
-        q, k, v = self.q(x), self.k(memory), self.v(memory)
+        q, k = self.q(x), self.k(memory)
+        v = self.v(memory if values is None else values)
         if self.bias_k is not None:
             k = torch.cat([k, self.bias_k.expand(k.shape[0], 1, -1)], dim=1)
             v = torch.cat([v, self.bias_v.expand(v.shape[0], 1, -1)], dim=1)

@@ -267,6 +267,7 @@ PROJECTIONS = ("q", "k", "v", "o")
         Projections("lora_targets", ("q", "v"), choices=PROJECTIONS, keyword_only=True,
                     aliases=("target_modules",)),
         Context("context", None, keyword_only=True, aliases=("memory",)),
+        Context("values", None, keyword_only=True, aliases=("value",)),
     ),
 )
 def attention(call, shape):
@@ -278,7 +279,9 @@ def attention(call, shape):
     and keys (Qwen3, OLMo-2); lora=r adapts the projections in lora_targets (PEFT);
     bias_kv=true is PyTorch's add_bias_kv, a learned key and value of one position;
     gate=true gates each head's output (Keras' use_gate, Qwen3-Next's gated attention):
-    D·H·v more weights, and H·v biases when the queries have them."""
+    D·H·v more weights, and H·v biases when the queries have them. values=NAME reads
+    the values from another stage than the keys (PyTorch's vdim beside kdim, Keras'
+    value and key), of the same positions."""
     if len(shape) < 2:
         raise call.error(f"needs an input (time steps, features), got {format_shape(shape)}")
     model = shape[-1]
@@ -286,6 +289,13 @@ def attention(call, shape):
     if context is not None and len(context) < 2:
         raise call.error(f"needs a context (time steps, features), got {format_shape(context)}")
     memory = context[-1] if context is not None else model  # what keys and values read
+    values = call["values"]
+    if values is not None:
+        keys = context if context is not None else shape
+        if len(values) != len(keys) or not call.same_shape(tuple(values[:-1]), tuple(keys[:-1])):
+            raise call.error(f"the values {format_shape(values)} must have the keys' positions "
+                             f"{format_shape(keys)}")
+    value_width = values[-1] if values is not None else memory
     heads, kv_heads = call["heads"], call["kv_heads"] or call["heads"]
     key_dim = call["key_dim"]
     if key_dim is None:
@@ -298,7 +308,7 @@ def attention(call, shape):
     sizes = {  # each projection's (inputs, outputs)
         "q": (model, heads * key_dim),
         "k": (memory, kv_heads * key_dim),
-        "v": (memory, kv_heads * value_dim),
+        "v": (value_width, kv_heads * value_dim),
         "o": (heads * value_dim, out),
     }
     if call["gate"]:  # a sigmoid gate on each head's output, read off the queries' input
@@ -318,7 +328,7 @@ def attention(call, shape):
         # Keras' EinsumDense adapts a kernel (inputs, heads, head size) as a matrix of
         # inputs·heads rows: its adapters are r·(inputs·heads + head size), not PEFT's.
         einsum = {"q": (model * heads, key_dim), "k": (memory * kv_heads, key_dim),
-                  "v": (memory * kv_heads, value_dim), "o": (heads * value_dim, out)}
+                  "v": (value_width * kv_heads, value_dim), "o": (heads * value_dim, out)}
         adapted = [einsum[name] for name in _lora_targets(call)]
     adapters, adapter_note = lora_adapters(call, adapted)
     note = "query, key, value and output projections"
