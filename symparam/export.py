@@ -34,9 +34,9 @@ def to_torch(network, *, name: str | None = None, path=None) -> str:
     """The source of a PyTorch module for a counted Network: the sizes it was given
     become its constructor's defaults, sizes not given arguments without one. Counted
     under PyTorch's convention; `name` the class's (else from `path`'s stem)."""
-    from .network import Network
     from .sizes import Sizes, length_relations
 
+    Network = type(network)  # counted again by its own class: network imports this module
     given = network.sizes
     concrete = network if network.convention == "torch" else Network.count(network.syntax, given, "torch")
     model_name = python_name(name) if name else _model_name(path)

@@ -41,6 +41,12 @@ LAYERS = {
                        3635, 3635, (4, 5)),
     # Keras' preprocessing: mean and variance of 6 features and a count, non-trainable
     "normalization": ("in(8, 6) -> normalization", 13, 13, (8, 6)),
+    # Keras' EinsumDense: dense(64) as an equation, 16·64 + 64; attention's query
+    # projection, a kernel (16, 4, 8) and a bias (4, 8); no bias
+    "einsum-dense": ('in(16) -> einsum_dense("ab,bc->ac", 64, bias_axes="c")', 1088, 1088, (64,)),
+    "einsum-heads": ('in(10, 16) -> EinsumDense("abc,cde->abde", (10, 4, 8), bias_axes="de")',
+                     544, 544, (10, 4, 8)),
+    "einsum-no-bias": ('in(10, 16) -> einsum_dense("abc,cd->abd", (10, 32))', 512, 512, (10, 32)),
 }
 
 
@@ -76,6 +82,16 @@ ERRORS = {
     "cropping-rank": ("in(20, 3) -> cropping2d", r"needs an input \(height, width, channels\)", 14),
     "cell-sequence": ("in(10, 32) -> lstm_cell(16)", r"needs one vector of features per step, got \(10, 32\)", 15),
 }
+
+
+ERRORS.update({
+    "einsum-not-quoted": ("in(16) -> einsum_dense(ab, 4)", "equation is written in quotes", 24),
+    "einsum-equation": ('in(16) -> einsum_dense("ab->b", 4)', 'equation must be "input,kernel->output"', 11),
+    "einsum-input-axes": ('in(3, 16) -> einsum_dense("ab,bc->ac", 4)', r'"ab" names a batch and 1 axis; the input \(3, 16\) has 2', 14),
+    "einsum-unknown-axis": ('in(16) -> einsum_dense("ab,bz->ac", 4)', "axis 'z' is in neither", 11),
+    "einsum-output-extent": ('in(10, 16) -> einsum_dense("abc,cd->abd", (9, 32))', "output_shape gives axis 'b' 9; the input has 10", 15),
+    "einsum-bias-axis": ('in(16) -> einsum_dense("ab,bc->ac", 4, bias_axes="b")', "bias_axes: 'b' is not an output axis", 11),
+})
 
 
 @pytest.mark.parametrize("text, message, column", ERRORS.values(), ids=ERRORS.keys())
@@ -149,6 +165,9 @@ def test_keras_counts_as_the_table_says():
         "cropping2d": (L.Cropping2D(((1, 2), (3, 4))), (20, 21, 3)),
         "cropping3d": (L.Cropping3D(), (5, 6, 7, 2)),
         "normalization": (L.Normalization(), (8, 6)),
+        "einsum-dense": (L.EinsumDense("ab,bc->ac", 64, bias_axes="c"), (16,)),
+        "einsum-heads": (L.EinsumDense("abc,cde->abde", (None, 4, 8), bias_axes="de"), (10, 16)),
+        "einsum-no-bias": (L.EinsumDense("abc,cd->abd", (None, 32)), (10, 16)),
     }
     for key, (layer, shape) in layers.items():
         output = layer(np.zeros((1, *shape), "float32"))

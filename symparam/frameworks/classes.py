@@ -72,7 +72,7 @@ KERAS_HOLDING = {
     "SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru",
     "SimpleRNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
     "RNN": "", "StackedRNNCells": "", "Bidirectional": "", "TimeDistributed": "",
-    "MultiHeadAttention": "attention", "GroupQueryAttention": "attention",
+    "MultiHeadAttention": "attention", "GroupQueryAttention": "attention", "EinsumDense": "einsum_dense",
     "Attention": "dot_attention", "AdditiveAttention": "additive_attention",
     "PReLU": "prelu", "STFTSpectrogram": "",
 }

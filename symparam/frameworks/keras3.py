@@ -90,6 +90,12 @@ def embedding(kind, args, shape):
     return _built(L.Embedding(args["vocab"], args["dim"]), shape)
 
 
+@builds("einsum_dense")
+def einsum_dense(kind, args, shape):
+    layer = L.EinsumDense(args["equation"], output_shape=tuple(args["output_shape"]), bias_axes=args["bias_axes"])
+    return _built(layer, shape)
+
+
 @builds("embedding_bag", "bilinear")
 def pytorch_only(kind, args, shape):
     raise Unsupported(f"Keras has no layer for {kind} (PyTorch's {'EmbeddingBag' if kind == 'embedding_bag' else 'Bilinear'})")

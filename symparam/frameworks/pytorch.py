@@ -97,7 +97,7 @@ def bilinear(kind, args, shape):
     return nn.Bilinear(shape[-1], second, args["units"], bias=args["bias"])
 
 
-@builds("normalization", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
+@builds("normalization", "einsum_dense", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
         "additive_attention")
 def keras_only(kind, args, shape):
     raise Unsupported(f"PyTorch has no layer for {kind} (a Keras layer)")
