@@ -34,36 +34,51 @@ def to_torch(network, *, name: str | None = None, path=None) -> str:
     """The source of a PyTorch module for a counted Network: the sizes it was given
     become its constructor's defaults, sizes not given arguments without one. Counted
     under PyTorch's convention; `name` the class's (else from `path`'s stem)."""
-    from .sizes import Sizes, length_relations
-
     Network = type(network)  # counted again by its own class: network imports this module
-    given = network.sizes
-    concrete = network if network.convention == "torch" else Network.count(network.syntax, given, "torch")
-    model_name = python_name(name) if name else _model_name(path)
-    try:
-        if given.entries:  # h_1=16 alone: no argument to give it to
-            raise SymparamError("sizes given one entry at a time")
-        general = Network.count(network.syntax, Sizes(), "torch")
-        tree = general.tree
-        formula = general.formula() if general.value is None else None
-        defaults = {**given.scalars, **{stem: tuple(values) for stem, values in given.sequences.items()}}
-        inferred = length_relations(network.syntax, given)
-    except SymparamError:  # counted only with the sizes given: the model takes no arguments
+    concrete = network
+    if network.convention != "torch":
+        concrete = Network.count(network.syntax, network.sizes, "torch")
+    general = _general(network)
+    if general is None:  # counted only with the sizes given: the model takes no arguments
         tree, defaults, inferred, formula = concrete.tree, {}, {}, None
-    defaults = {python_name(key): _plain(value) for key, value in defaults.items()}
+    else:
+        tree, defaults, inferred, formula = general
+    model_name = python_name(name) if name else _model_name(path)
     exporter = Exporter(tree, defaults, inferred, model_name,
                         concrete if concrete.value is not None else None, network.expression, formula)
+    return exporter.write(_header(network, model_name, defaults, path))
+
+
+def _general(network):
+    """The tree counted with no size given, the sizes given as the defaults, the
+    lengths they give (l = len(h) - 1) and the formula; None when it cannot be."""
+    from .sizes import Sizes, length_relations
+
+    given = network.sizes
+    if given.entries:  # h_1=16 alone: no argument to give it to
+        return None
+    try:
+        general = type(network).count(network.syntax, Sizes(), "torch")
+    except SymparamError:  # a repetition whose count decides the shapes, ...
+        return None
+    defaults = {**given.scalars, **{stem: tuple(values) for stem, values in given.sequences.items()}}
+    defaults = {python_name(key): _plain(value) for key, value in defaults.items()}
+    formula = general.formula() if general.value is None else None
+    return general.tree, defaults, length_relations(network.syntax, given), formula
+
+
+def _header(network, model_name: str, defaults: dict, path) -> str:
+    """The module's docstring: what it is, and the command that writes it again."""
     where = f" from {Path(path).name}" if path and path != "<stdin>" else ""
     settings = "".join(f" --set {key}={_setting(value)}" for key, value in defaults.items())
     read = f" -f {Path(path).name}" if where else ""
     written = " ".join(network.expression.split())
     if not read and "\n" not in network.expression.strip() and len(written) <= 50:
         read = f' "{written}"'  # the expression itself, when it is short
-    header = (f'"""{model_name}: a PyTorch model written by symparam{where}.\n\n'
-              f"    symparam export{read} --to torch{settings}\n\n"
-              "Its parameters are symparam's count under PyTorch's convention; the source of\n"
-              'each layer is the comment above it."""')
-    return exporter.write(header)
+    return (f'"""{model_name}: a PyTorch model written by symparam{where}.\n\n'
+            f"    symparam export{read} --to torch{settings}\n\n"
+            "Its parameters are symparam's count under PyTorch's convention; the source of\n"
+            'each layer is the comment above it."""')
 
 
 def _model_name(path) -> str:
