@@ -123,11 +123,16 @@ class _Counter:
         branches = {}
         links = {}
         varargs = ir.kind.varargs
+        stages = {param.name: param for param in (*ir.kind.params, varargs) if param is not None}
         for param, chains in ir.branches:
             outs = []
             many = varargs is not None and varargs.name == param
-            for position, chain in enumerate(chains):  # each fed the layer's input
-                nodes, out = self.fold(chain, shape)
+            fed = stages[param].reads(shape)
+            if fed is None:  # the input has no step to feed: the layer itself says so
+                branches[param] = None
+                continue
+            for position, chain in enumerate(chains):  # each fed the layer's input (or a step of it)
+                nodes, out = self.fold(chain, fed)
                 if many and len(nodes) > 1:  # parallel's branch of several layers: a group
                     written = ir.call.args[position]
                     nodes = [group(self.algebra, "branch", self.text_of(written), written.span,

@@ -191,6 +191,8 @@ class Exporter:
             out = self.parallel(writer, node, source, target)
         elif node.kind == "moe":
             out = self.moe(writer, node, source, target)
+        elif node.kind == "time_distributed":
+            out = self.time_distributed(writer, node, source, target)
         else:
             raise self.error(node, f"export does not write {node.kind} yet")
         if node.name is not None:
@@ -373,6 +375,17 @@ class Exporter:
         else:
             merged = (" + " if merge == "add" else " * ").join(outs)
         writer.forward.append(f"{target} = {merged}")
+        return target
+
+    def time_distributed(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        """The chain on every step at once: the steps folded into the batch, and back."""
+        writer.forward.append(f"# {one_line(node.source, 80)}")
+        batch, steps = writer.variable("batch"), writer.variable("t")
+        writer.forward.append(f"{batch} = {source}.shape[0]")
+        writer.forward.append(f"{steps} = steps_into_batch({source})")
+        self.helpers.update({"steps_into_batch", "steps_out_of_batch"})
+        steps = self.nodes(writer, self.parts(node)["layer"][0], steps, steps)
+        writer.forward.append(f"{target} = steps_out_of_batch({steps}, {batch})")
         return target
 
     def moe(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:

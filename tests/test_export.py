@@ -139,7 +139,12 @@ def test_frozen_parts_keep_their_adapters_trainable():
      "nn.LSTM(8, 16, batch_first=True, bidirectional=True),"),
     ("in(9, 9, 2) -> conv2d(4, 3, padding=((1, 2), (0, 1)))",
      "nn.Sequential(nn.ZeroPad2d((0, 1, 1, 2)), nn.Conv2d(2, 4, 3))"),
-], ids=["shortcut", "concat", "maximum", "moe", "sequence-conv", "image-dense", "attention", "lstm", "uneven"])
+    ("in(10, 28, 28, 3) -> time_distributed(conv2d(8, 3) -> flatten) -> lstm(16)",
+     "t = steps_into_batch(x)"),
+    ("in(6, 8) -> identity as keys; in(6, 4) -> identity as vals; in(3, 16) -> "
+     "attention(4, context=keys, values=vals)", "x3 = self.attention(x3, context=keys, values=vals)"),
+], ids=["shortcut", "concat", "maximum", "moe", "sequence-conv", "image-dense", "attention", "lstm", "uneven",
+        "time-distributed", "keys-and-values"])
 def test_structures_and_layouts(text, expected_line):
     network = symparam.parse(text, convention="torch")
     code = to_torch(network)
@@ -179,7 +184,7 @@ def test_every_layer_kind_is_written_or_refused_as_keras_only():
     from symparam.frameworks import pytorch
     from symparam.layers.base import REGISTRY
 
-    by_its_group = {"input", "residual", "parallel", "moe", "frozen"}  # written by the tree walk
+    by_its_group = {"input", "residual", "parallel", "moe", "frozen", "time_distributed"}  # by the tree walk
     assert set(REGISTRY) - set(LAYERS) == KERAS_ONLY | by_its_group
     refused = {kind for kind, builder in pytorch.BUILDERS.items() if builder is pytorch.keras_only}
     assert refused == KERAS_ONLY

@@ -47,6 +47,9 @@ LAYERS = {
     "einsum-heads": ('in(10, 16) -> EinsumDense("abc,cde->abde", (10, 4, 8), bias_axes="de")',
                      544, 544, (10, 4, 8)),
     "einsum-no-bias": ('in(10, 16) -> einsum_dense("abc,cd->abd", (10, 32))', 512, 512, (10, 32)),
+    # Keras' TimeDistributed: one Conv2D for the 10 frames, 3·3·3·8 + 8
+    "time-distributed": ("in(10, 28, 28, 3) -> time_distributed(conv2d(8, 3))", 224, 224, (10, 26, 26, 8)),
+    "time-distributed-chain": ("in(5, 12) -> TimeDistributed(dense(4) -> relu -> dense(2))", 62, 62, (5, 2)),
 }
 
 
@@ -90,6 +93,7 @@ ERRORS.update({
     "einsum-input-axes": ('in(3, 16) -> einsum_dense("ab,bc->ac", 4)', r'"ab" names a batch and 1 axis; the input \(3, 16\) has 2', 14),
     "einsum-unknown-axis": ('in(16) -> einsum_dense("ab,bz->ac", 4)', "axis 'z' is in neither", 11),
     "einsum-output-extent": ('in(10, 16) -> einsum_dense("abc,cd->abd", (9, 32))', "output_shape gives axis 'b' 9; the input has 10", 15),
+    "time-distributed-vector": ("in(12) -> time_distributed(dense(4))", r"each step of \(steps, ...\), got \(12\)", 11),
     "einsum-bias-axis": ('in(16) -> einsum_dense("ab,bc->ac", 4, bias_axes="b")', "bias_axes: 'b' is not an output axis", 11),
 })
 
@@ -168,6 +172,7 @@ def test_keras_counts_as_the_table_says():
         "einsum-dense": (L.EinsumDense("ab,bc->ac", 64, bias_axes="c"), (16,)),
         "einsum-heads": (L.EinsumDense("abc,cde->abde", (None, 4, 8), bias_axes="de"), (10, 16)),
         "einsum-no-bias": (L.EinsumDense("abc,cd->abd", (None, 32)), (10, 16)),
+        "time-distributed": (L.TimeDistributed(L.Conv2D(8, 3)), (10, 28, 28, 3)),
     }
     for key, (layer, shape) in layers.items():
         output = layer(np.zeros((1, *shape), "float32"))

@@ -73,6 +73,7 @@ KERAS_HOLDING = {
     "SimpleRNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
     "RNN": "", "StackedRNNCells": "", "Bidirectional": "", "TimeDistributed": "",
     "MultiHeadAttention": "attention", "GroupQueryAttention": "attention", "EinsumDense": "einsum_dense",
+    "TimeDistributed": "time_distributed",
     "Attention": "dot_attention", "AdditiveAttention": "additive_attention",
     "PReLU": "prelu", "STFTSpectrogram": "",
 }

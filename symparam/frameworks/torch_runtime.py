@@ -51,6 +51,16 @@ class ChannelsFirst(nn.Module):
         return y.transpose(1, 2) if y.dim() == 3 else y
 
 
+def steps_into_batch(x: torch.Tensor) -> torch.Tensor:
+    """(batch, steps, ...) as (batch · steps, ...): each step an example of its own."""
+    return from_channels_last(to_channels_last(x).flatten(0, 1))
+
+
+def steps_out_of_batch(y: torch.Tensor, batch: int) -> torch.Tensor:
+    """The inverse: (batch · steps, ...) back to (batch, steps, ...)."""
+    return from_channels_last(to_channels_last(y).unflatten(0, (batch, -1)))
+
+
 class LoRALinear(nn.Linear):
     """A linear map with LoRA adapters beside it, as PEFT adds them: W x + B A x."""
 

@@ -250,7 +250,13 @@ class Padding(Param):
 
 class Stage(Param):
     """A chain of layers as an argument: residual(dense(4*d) -> relu -> dense(d)).
-    The chain is counted before the layer; the layer sees its output shape."""
+    The chain is counted before the layer; the layer sees its output shape. `reads`
+    gives the shape the chain is fed from the layer's input (the input itself, or for
+    time_distributed one step of it)."""
+
+    def __init__(self, name: str, default: Any = REQUIRED, reads=None, **options):
+        super().__init__(name, default, **options)
+        self.reads = reads or (lambda shape: shape)
 
     def convert(self, value, call):
         raise AssertionError("stages are counted before their layer, not converted")

@@ -31,6 +31,19 @@ def residual(call, shape):
     return Output(out)
 
 
+@layer(
+    "time_distributed",
+    aliases=("TimeDistributed",),
+    params=(Stage("layer", reads=lambda shape: tuple(shape[1:]) if len(shape) >= 2 else None),),
+)
+def time_distributed(call, shape):
+    """Keras' TimeDistributed: the chain applied to each step of (T, ...) alike, its
+    weights shared by the steps: its count once, (T, ...) -> (T, its output)."""
+    if len(shape) < 2:
+        raise call.error(f"applies its chain to each step of (steps, ...), got {format_shape(shape)}")
+    return Output((shape[0], *call["layer"]))
+
+
 class Axis(Param):
     """An axis as Keras numbers it (1 the first after the batch, -1 the last): concrete."""
 
