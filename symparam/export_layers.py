@@ -194,6 +194,15 @@ def bilinear(kind, args, shape, code: Code) -> Built:
     return Built(text)
 
 
+@writes("adaptive_log_softmax")
+def adaptive_log_softmax(kind, args, shape, code: Code) -> Built:
+    div = args["div_value"]
+    text = call("AdaptiveLogSoftmax", code.expr(shape[-1]), code.expr(args["classes"]),
+                code.value(tuple(args["cutoffs"])), div_value=None if div == 4 else code.expr(div),
+                head_bias="True" if args["head_bias"] else None)
+    return last_axis(text, shape, frozenset({"AdaptiveLogSoftmax"}))
+
+
 @writes("flatten")
 def flatten(kind, args, shape, code: Code) -> Built:
     return Built("nn.Flatten()")

@@ -47,6 +47,12 @@ LAYERS = {
     "einsum-heads": ('in(10, 16) -> EinsumDense("abc,cde->abde", (10, 4, 8), bias_axes="de")',
                      544, 544, (10, 4, 8)),
     "einsum-no-bias": ('in(10, 16) -> einsum_dense("abc,cd->abd", (10, 32))', 512, 512, (10, 32)),
+    # PyTorch's AdaptiveLogSoftmaxWithLoss(512, 10000, [1000, 5000]): a head of 1,002
+    # outputs, clusters of 128 and 32 features: 512·1002 + 512·128 + 128·4000 + 512·32 + 32·5000
+    "adaptive-log-softmax": ("in(512) -> adaptive_log_softmax(10000, cutoffs=(1000, 5000))",
+                             1_266_944, 1_266_944, (10000,)),
+    "adaptive-log-softmax-bias": ("in(64) -> AdaptiveLogSoftmaxWithLoss(500, (100,), div_value=2, head_bias=true)",
+                                  21_413, 21_413, (500,)),
     # Keras' TimeDistributed: one Conv2D for the 10 frames, 3·3·3·8 + 8
     "time-distributed": ("in(10, 28, 28, 3) -> time_distributed(conv2d(8, 3))", 224, 224, (10, 26, 26, 8)),
     "time-distributed-chain": ("in(5, 12) -> TimeDistributed(dense(4) -> relu -> dense(2))", 62, 62, (5, 2)),
@@ -93,6 +99,8 @@ ERRORS.update({
     "einsum-input-axes": ('in(3, 16) -> einsum_dense("ab,bc->ac", 4)', r'"ab" names a batch and 1 axis; the input \(3, 16\) has 2', 14),
     "einsum-unknown-axis": ('in(16) -> einsum_dense("ab,bz->ac", 4)', "axis 'z' is in neither", 11),
     "einsum-output-extent": ('in(10, 16) -> einsum_dense("abc,cd->abd", (9, 32))', "output_shape gives axis 'b' 9; the input has 10", 15),
+    "cutoffs-increase": ("in(8) -> adaptive_log_softmax(100, cutoffs=(50, 20))", r"cutoffs must increase, got \(50, 20\)", 44),
+    "cutoffs-below-classes": ("in(8) -> adaptive_log_softmax(100, cutoffs=(20, 100))", "the cutoffs must be below the 100 classes", 10),
     "time-distributed-vector": ("in(12) -> time_distributed(dense(4))", r"each step of \(steps, ...\), got \(12\)", 11),
     "einsum-bias-axis": ('in(16) -> einsum_dense("ab,bc->ac", 4, bias_axes="b")', "bias_axes: 'b' is not an output axis", 11),
 })
@@ -134,6 +142,14 @@ def _torch_modules(nn):
             out = self.cell(x)
             return out[0] if isinstance(out, tuple) else out
 
+    class LogProb(nn.Module):  # every class's log-probability
+        def __init__(self, adaptive):
+            super().__init__()
+            self.adaptive = adaptive
+
+        def forward(self, x):
+            return self.adaptive.log_prob(x)
+
     return {  # the module, and its input (channels first, no batch axis)
         "prelu": (nn.PReLU(), (4, 8, 9)),
         "prelu-shared": (nn.PReLU(4), (4, 8, 9)),
@@ -145,6 +161,9 @@ def _torch_modules(nn):
         "rnn-cell-bias": (nn.RNNCell(32, 16), (32,)),
         "embedding-bag": (EmbeddingBagOfOne(nn.EmbeddingBag(100, 16)), (10,)),
         "bilinear": (Twice(nn.Bilinear(20, 20, 5)), (20,)),
+        "adaptive-log-softmax": (LogProb(nn.AdaptiveLogSoftmaxWithLoss(512, 10000, [1000, 5000])), (512,)),
+        "adaptive-log-softmax-bias": (LogProb(nn.AdaptiveLogSoftmaxWithLoss(64, 500, [100], div_value=2.0,
+                                                                            head_bias=True)), (64,)),
     }
 
 

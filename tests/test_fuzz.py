@@ -470,7 +470,8 @@ def _probe_argument(param) -> str:
     if kind == "Choice":
         return param.choices[0]
     return {"Index": "0", "Sizes": "2", "Padding": "same", "Rate": "0.5", "Real": "0.5",
-            "Flag": "true", "Word": "wte", "Extent": "-1", "Letters": '"ab,bc->ac"'}.get(kind, "4")
+            "Flag": "true", "Word": "wte", "Extent": "-1", "Letters": '"ab,bc->ac"',
+            "Cutoffs": "(2,)"}.get(kind, "4")
 
 
 def _probe(kind) -> dict[int, int]:
@@ -516,6 +517,8 @@ def plausible_value(param, width, inner):
         return st.sampled_from(["true", "false", "(q, k, v)", "(q, v)", "o"])
     if kind == "Extent":
         return st.sampled_from(["-1", width])
+    if kind == "Cutoffs":
+        return st.sampled_from(["(2,)", "(2, 3)", "(10, 100)"])
     if kind == "Letters":  # an einsum equation, or bias axes
         return st.sampled_from(['"ab,bc->ac"', '"abc,cd->abd"', '"c"', '"d"'])
     return st.sampled_from([width, width, width, "2", "4", "H", "8"])

@@ -23,7 +23,7 @@ TORCH_HOLDING = {
     "Embedding": "embedding", "EmbeddingBag": "embedding_bag",
     "RNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru",
     "RNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
-    "MultiheadAttention": "attention", "PReLU": "prelu",
+    "MultiheadAttention": "attention", "PReLU": "prelu", "AdaptiveLogSoftmaxWithLoss": "adaptive_log_softmax",
     "Transformer": "transformer_encoder_layer", "TransformerEncoder": "transformer_encoder_layer",
     "TransformerDecoder": "transformer_decoder_layer",
     "TransformerEncoderLayer": "transformer_encoder_layer",

@@ -96,9 +96,13 @@ def einsum_dense(kind, args, shape):
     return _built(layer, shape)
 
 
-@builds("embedding_bag", "bilinear")
+PYTORCH_CLASSES = {"embedding_bag": "EmbeddingBag", "bilinear": "Bilinear",
+                   "adaptive_log_softmax": "AdaptiveLogSoftmaxWithLoss"}
+
+
+@builds(*PYTORCH_CLASSES)
 def pytorch_only(kind, args, shape):
-    raise Unsupported(f"Keras has no layer for {kind} (PyTorch's {'EmbeddingBag' if kind == 'embedding_bag' else 'Bilinear'})")
+    raise Unsupported(f"Keras has no layer for {kind} (PyTorch's {PYTORCH_CLASSES[kind]})")
 
 
 @builds("normalization")

@@ -97,6 +97,12 @@ def bilinear(kind, args, shape):
     return nn.Bilinear(shape[-1], second, args["units"], bias=args["bias"])
 
 
+@builds("adaptive_log_softmax")
+def adaptive_log_softmax(kind, args, shape):
+    return nn.AdaptiveLogSoftmaxWithLoss(shape[-1], args["classes"], list(args["cutoffs"]),
+                                         div_value=float(args["div_value"]), head_bias=args["head_bias"])
+
+
 @builds("normalization", "einsum_dense", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
         "additive_attention")
 def keras_only(kind, args, shape):

@@ -307,6 +307,13 @@ class Cell(nn.Module):
         return state[0] if isinstance(state, tuple) else state
 
 
+class AdaptiveLogSoftmax(nn.AdaptiveLogSoftmaxWithLoss):
+    """The log-probabilities of every class, at every position (log_prob)."""
+
+    def forward(self, x):
+        return self.log_prob(x.flatten(0, -2)).unflatten(0, x.shape[:-1])
+
+
 class Exponential(nn.Module):
     def forward(self, x):
         return torch.exp(x)

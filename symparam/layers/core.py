@@ -200,3 +200,47 @@ def flatten(call, shape):
     for extent in shape[1:]:
         size = size * extent
     return Output((size,))
+
+
+class Cutoffs(Param):
+    """Increasing whole numbers, written as a tuple: cutoffs=(2000, 10000)."""
+
+    def convert(self, value, call):
+        items = value.items if isinstance(value, ast.Tuple) else (value,)
+        numbers = [call.size(self.name, item) for item in items]
+        if not all(is_number(number) for number in numbers):
+            raise call.error_at(f"{self.name} must be numbers: they decide the clusters", value)
+        if any(later <= earlier for earlier, later in zip(numbers, numbers[1:])):
+            raise call.error_at(f"{self.name} must increase, got {tuple(numbers)}", value)
+        return tuple(numbers)
+
+
+@layer(
+    "adaptive_log_softmax",
+    aliases=("AdaptiveLogSoftmaxWithLoss",),
+    params=(
+        Size("classes", aliases=("n_classes",), describe="the number of classes"),
+        Cutoffs("cutoffs"),
+        Real("div_value", 4),
+        Flag("head_bias", False),
+    ),
+)
+def adaptive_log_softmax(call, shape):
+    """PyTorch's AdaptiveLogSoftmaxWithLoss: a head over the shortlist (the classes
+    below the first cutoff) and one entry per cluster, D·(shortlist + clusters) weights
+    (and as many biases with head_bias=true); cluster i (from 1) projects to
+    ⌊D / div_valueⁱ⌋ features and then to its classes, without biases. Gives the
+    log-probabilities of every class."""
+    features, classes, cutoffs = shape[-1], call["classes"], call["cutoffs"]
+    if is_number(classes) and cutoffs[-1] >= classes:
+        raise call.error(f"the cutoffs must be below the {classes} classes, got {cutoffs[-1]}")
+    bounds = (*cutoffs, classes)
+    head = cutoffs[0] + len(cutoffs)
+    weights = features * head
+    divisor = call["div_value"]
+    for cluster, (low, high) in enumerate(zip(bounds, bounds[1:]), start=1):
+        hidden = call.algebra.floor_divide(features, divisor**cluster)
+        weights = weights + features * hidden + hidden * (high - low)
+    count = Count(weights=weights, biases=head if call["head_bias"] else 0,
+                  note=f"a head of {head} and {len(cutoffs)} cluster{'s' if len(cutoffs) > 1 else ''}")
+    return Output((*shape[:-1], classes), count)
