@@ -54,17 +54,22 @@ def main() -> int:
         tally["checked"] += 1
         assert result.agrees, arch.concrete
 
+    failed, seconds = timed(agrees)
+    print(f"{args.against}: {tally['checked']:,} architectures checked, {tally['not built']:,} not built, "
+          f"{'a disagreement' if failed else 'all agree'} ({seconds:.0f} s)")
+    return 1 if failed else 0
+
+
+def timed(search) -> tuple[bool, float]:
+    """Run a Hypothesis search: (whether it found a disagreement, which it prints; seconds)."""
     start = time.perf_counter()
     try:
-        agrees()
+        search()
         failed = False
     except AssertionError as error:
         print(f"disagreement: {error}")
         failed = True
-    seconds = time.perf_counter() - start
-    print(f"{args.against}: {tally['checked']:,} architectures checked, {tally['not built']:,} not built, "
-          f"{'a disagreement' if failed else 'all agree'} ({seconds:.0f} s)")
-    return 1 if failed else 0
+    return failed, time.perf_counter() - start
 
 
 def exported(examples: int, tally: dict) -> int:
@@ -98,14 +103,7 @@ def exported(examples: int, tally: dict) -> int:
         tally["checked"] += 1
         assert result == expected(network), arch.symbolic
 
-    start = time.perf_counter()
-    try:
-        agrees()
-        failed = False
-    except AssertionError as error:
-        print(f"disagreement: {error}")
-        failed = True
-    seconds = time.perf_counter() - start
+    failed, seconds = timed(agrees)
     print(f"export to PyTorch: {tally['checked']:,} architectures run, {tally['not built']:,} not written, "
           f"{tally['not run']:,} that PyTorch refuses to run, "
           f"{'a disagreement' if failed else 'all agree'} ({seconds:.0f} s)")

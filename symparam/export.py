@@ -119,21 +119,12 @@ class ClassWriter:
     signature: list[str] = field(default_factory=list)  # the constructor's arguments
 
     def attribute(self, base: str) -> str:
-        base = python_name(base)
-        name, n = base, 1
-        while name in self.attributes:
-            n += 1
-            name = f"{base}_{n}"
-        self.attributes.add(name)
-        return name
+        """A new attribute's name: linear, linear_2, ..."""
+        return _fresh(python_name(base), self.attributes, "_")
 
     def variable(self, base: str) -> str:
-        name, n = base, 1
-        while name in self.variables:
-            n += 1
-            name = f"{base}{n}"
-        self.variables.add(name)
-        return name
+        """A new variable of forward: y, y2, ..."""
+        return _fresh(base, self.variables, "")
 
     def stage(self, name: str) -> str:
         """The forward variable of the stage `name`: its own, or an input of forward."""
@@ -143,6 +134,15 @@ class ClassWriter:
             self.needs.append(name)
             self.variables.add(python_name(name))
         return python_name(name)
+
+
+def _fresh(base: str, taken: set[str], separator: str) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{separator}{n}"
+    taken.add(name)
+    return name
 
 
 # ------------------------------------------------------------------ the writer

@@ -11,10 +11,10 @@ sequence; one that reads the last axis (Linear, LayerNorm) in ChannelsLast on an
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 from .errors import SymparamError
+from .frameworks import registry
 from .pycode import Code
 
 
@@ -30,19 +30,10 @@ class Built(NamedTuple):
     weight: str = ".weight"  # where, from the attribute: ".layer.weight" inside a wrapper
 
 
-LAYERS: dict[str, Callable] = {}
+LAYERS, writes = registry()  # kind -> its writer; @writes("conv1d", "conv2d") registers one
 # Keras layers PyTorch has no class for: export refuses them, as check does.
 KERAS_ONLY = frozenset({"normalization", "einsum_dense", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
                         "additive_attention"})
-
-
-def writes(*kinds: str):
-    def register(writer):
-        for kind in kinds:
-            LAYERS[kind] = writer
-        return writer
-
-    return register
 
 
 def torch_dim(axis: int, rank: int) -> int:
