@@ -193,6 +193,8 @@ class Exporter:
             out = self.moe(writer, node, source, target)
         elif node.kind == "time_distributed":
             out = self.time_distributed(writer, node, source, target)
+        elif node.kind == "bidirectional":
+            out = self.bidirectional(writer, node, source, target)
         else:
             raise self.error(node, f"export does not write {node.kind} yet")
         if node.name is not None:
@@ -386,6 +388,22 @@ class Exporter:
         self.helpers.update({"steps_into_batch", "steps_out_of_batch"})
         steps = self.nodes(writer, self.parts(node)["layer"][0], steps, steps)
         writer.forward.append(f"{target} = steps_out_of_batch({steps}, {batch})")
+        return target
+
+    def bidirectional(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        """The recurrent layer as a class, built twice: forward and backward."""
+        (layer,) = self.parts(node)["layer"]
+        body = self.body_class(layer, "Direction")
+        if body.needs:
+            raise self.error(node, "export does not write a bidirectional layer that reads another stage yet")
+        attribute = writer.attribute("bidirectional")
+        merge = node.arguments["merge"]
+        instance = self.instance(writer, body)
+        writer.init.append(f"# {one_line(node.source, 80)}")
+        writer.init.append(f"self.{attribute} = Bidirectional({instance}, {instance}"
+                           + ("" if merge == "concat" else f', merge="{merge}"') + ")")
+        self.helpers.add("Bidirectional")
+        writer.forward.append(f"{target} = self.{attribute}({source})")
         return target
 
     def moe(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:

@@ -133,7 +133,8 @@ def test_every_layer_kind_is_built_or_holds_nothing():
     from symparam.frameworks import HOLDS_NOTHING, pytorch
     from symparam.layers.base import REGISTRY
 
-    structure = {"input", "residual", "parallel", "frozen", "time_distributed"}  # none of their own
+    structure = {"input", "residual", "parallel", "frozen", "time_distributed", "recurrent",
+                 "bidirectional"}  # no parameters of their own
     assert set(REGISTRY) - set(pytorch.BUILDERS) - HOLDS_NOTHING == structure
     assert not (set(pytorch.BUILDERS) | HOLDS_NOTHING) - set(REGISTRY)
     if _keras_installed():

@@ -143,8 +143,10 @@ def test_frozen_parts_keep_their_adapters_trainable():
      "t = steps_into_batch(x)"),
     ("in(6, 8) -> identity as keys; in(6, 4) -> identity as vals; in(3, 16) -> "
      "attention(4, context=keys, values=vals)", "x3 = self.attention(x3, context=keys, values=vals)"),
+    ("in(10, 32) -> bidirectional(lstm(16, return_sequences=true), merge=sum) -> bidirectional(gru(8))",
+     'Bidirectional(Direction(), Direction(), merge="sum")'),
 ], ids=["shortcut", "concat", "maximum", "moe", "sequence-conv", "image-dense", "attention", "lstm", "uneven",
-        "time-distributed", "keys-and-values"])
+        "time-distributed", "keys-and-values", "bidirectional"])
 def test_structures_and_layouts(text, expected_line):
     network = symparam.parse(text, convention="torch")
     code = to_torch(network)
@@ -184,7 +186,8 @@ def test_every_layer_kind_is_written_or_refused_as_keras_only():
     from symparam.frameworks import pytorch
     from symparam.layers.base import REGISTRY
 
-    by_its_group = {"input", "residual", "parallel", "moe", "frozen", "time_distributed"}  # by the tree walk
+    by_its_group = {"input", "residual", "parallel", "moe", "frozen", "time_distributed", "bidirectional",
+                    "recurrent"}  # written by the tree walk (recurrent: refused, cells carry no state)
     assert set(REGISTRY) - set(LAYERS) == KERAS_ONLY | by_its_group
     refused = {kind for kind, builder in pytorch.BUILDERS.items() if builder is pytorch.keras_only}
     assert refused == KERAS_ONLY

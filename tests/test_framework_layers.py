@@ -53,6 +53,15 @@ LAYERS = {
                              1_266_944, 1_266_944, (10000,)),
     "adaptive-log-softmax-bias": ("in(64) -> AdaptiveLogSoftmaxWithLoss(500, (100,), div_value=2, head_bias=true)",
                                   21_413, 21_413, (500,)),
+    # Keras' RNN(LSTMCell(16)) is LSTM(16); StackedRNNCells: an LSTMCell(16), then a
+    # GRUCell(8) reading it, 3·8·(16 + 8) + 2·3·8 (PyTorch's GRUCell: as many)
+    "rnn-of-a-cell": ("in(10, 32) -> recurrent(lstm_cell(16))", 3136, 3200, (16,)),
+    "stacked-cells": ("in(10, 32) -> recurrent(lstm_cell(16) -> gru_cell(8), return_sequences=true)",
+                      3760, 3824, (10, 8)),
+    # Keras' Bidirectional: the layer and its backward copy, 2 × 3,136; merge=sum keeps 16
+    "bidirectional": ("in(10, 32) -> bidirectional(lstm(16, return_sequences=false))", 6272, 6400, (32,)),
+    "bidirectional-sum": ("in(10, 32) -> Bidirectional(lstm(16, return_sequences=true), merge_mode=sum)",
+                          6272, 6400, (10, 16)),
     # Keras' TimeDistributed: one Conv2D for the 10 frames, 3·3·3·8 + 8
     "time-distributed": ("in(10, 28, 28, 3) -> time_distributed(conv2d(8, 3))", 224, 224, (10, 26, 26, 8)),
     "time-distributed-chain": ("in(5, 12) -> TimeDistributed(dense(4) -> relu -> dense(2))", 62, 62, (5, 2)),
@@ -101,6 +110,8 @@ ERRORS.update({
     "einsum-output-extent": ('in(10, 16) -> einsum_dense("abc,cd->abd", (9, 32))', "output_shape gives axis 'b' 9; the input has 10", 15),
     "cutoffs-increase": ("in(8) -> adaptive_log_softmax(100, cutoffs=(50, 20))", r"cutoffs must increase, got \(50, 20\)", 44),
     "cutoffs-below-classes": ("in(8) -> adaptive_log_softmax(100, cutoffs=(20, 100))", "the cutoffs must be below the 100 classes", 10),
+    "recurrent-image": ("in(8, 8, 3) -> recurrent(lstm_cell(4))", r"over \(steps, features\), got \(8, 8, 3\)", 16),
+    "recurrent-of-a-sequence": ("in(8, 3) -> recurrent(dense(4) -> reshape(2, 2))", "one vector per step, got", 13),
     "time-distributed-vector": ("in(12) -> time_distributed(dense(4))", r"each step of \(steps, ...\), got \(12\)", 11),
     "einsum-bias-axis": ('in(16) -> einsum_dense("ab,bc->ac", 4, bias_axes="b")', "bias_axes: 'b' is not an output axis", 11),
 })
@@ -192,6 +203,11 @@ def test_keras_counts_as_the_table_says():
         "einsum-heads": (L.EinsumDense("abc,cde->abde", (None, 4, 8), bias_axes="de"), (10, 16)),
         "einsum-no-bias": (L.EinsumDense("abc,cd->abd", (None, 32)), (10, 16)),
         "time-distributed": (L.TimeDistributed(L.Conv2D(8, 3)), (10, 28, 28, 3)),
+        "rnn-of-a-cell": (L.RNN(L.LSTMCell(16)), (10, 32)),
+        "stacked-cells": (L.RNN(L.StackedRNNCells([L.LSTMCell(16), L.GRUCell(8)]), return_sequences=True),
+                          (10, 32)),
+        "bidirectional": (L.Bidirectional(L.LSTM(16)), (10, 32)),
+        "bidirectional-sum": (L.Bidirectional(L.LSTM(16, return_sequences=True), merge_mode="sum"), (10, 32)),
     }
     for key, (layer, shape) in layers.items():
         output = layer(np.zeros((1, *shape), "float32"))

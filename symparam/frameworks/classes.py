@@ -71,9 +71,9 @@ KERAS_HOLDING = {
     "Embedding": "embedding", "ReversibleEmbedding": "embedding",
     "SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru",
     "SimpleRNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
-    "RNN": "", "StackedRNNCells": "", "Bidirectional": "", "TimeDistributed": "",
-    "MultiHeadAttention": "attention", "GroupQueryAttention": "attention", "EinsumDense": "einsum_dense",
+    "RNN": "recurrent", "StackedRNNCells": "recurrent", "Bidirectional": "bidirectional",
     "TimeDistributed": "time_distributed",
+    "MultiHeadAttention": "attention", "GroupQueryAttention": "attention", "EinsumDense": "einsum_dense",
     "Attention": "dot_attention", "AdditiveAttention": "additive_attention",
     "PReLU": "prelu", "STFTSpectrogram": "",
 }
@@ -90,8 +90,10 @@ NOTES = {
                                      "`bias_kv=true` for add_bias_kv",
     ("keras", "MultiHeadAttention"): "`context=` the stage its key reads, `values=` its value's; `gate=true` for use_gate",
     ("keras", "ReversibleEmbedding"): "its reverse projection shares the table: `tie=`",
-    ("keras", "Bidirectional"): "`bidirectional=true` on `simple_rnn`, `lstm` or `gru`; `merge=` its merge_mode",
-    ("keras", "RNN"): "write the cell's layer: `simple_rnn`, `lstm` or `gru`",
+    ("keras", "Bidirectional"): "`bidirectional(lstm(u))`, or `bidirectional=true` on `simple_rnn`, `lstm` "
+                                "or `gru`; `merge=` its merge_mode",
+    ("keras", "RNN"): "`recurrent(lstm_cell(u))`: the cell over the steps",
+    ("keras", "StackedRNNCells"): "a chain of cells in `recurrent(...)`: `recurrent(lstm_cell(u) -> gru_cell(v))`",
 }
 
 KERAS_NOTHING = frozenset({

@@ -295,6 +295,31 @@ class Recurrent(nn.Module):
         return outputs if self.return_sequences else outputs[:, -1]
 
 
+class Bidirectional(nn.Module):
+    """A recurrent layer run forward over the steps and its copy run backward, their
+    outputs merged: concatenated, or added, multiplied, averaged."""
+
+    def __init__(
+        self, forward_layer: nn.Module, backward_layer: nn.Module, merge: str = "concat"
+    ):
+        super().__init__()
+        self.forward_layer, self.backward_layer, self.merge = (
+            forward_layer,
+            backward_layer,
+            merge,
+        )
+
+    def forward(self, x):
+        ahead, back = self.forward_layer(x), self.backward_layer(x.flip(1))
+        if back.dim() == x.dim():  # every step's output: put back in order
+            back = back.flip(1)
+        if self.merge == "concat":
+            return torch.cat([ahead, back], dim=-1)
+        if self.merge == "sum":
+            return ahead + back
+        return ahead * back if self.merge == "mul" else (ahead + back) / 2
+
+
 class Cell(nn.Module):
     """nn.RNNCell, nn.LSTMCell or nn.GRUCell: one step, its hidden state as the output."""
 

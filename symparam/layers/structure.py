@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..algebra import is_integer, is_number
 from ..values import shape_text as format_shape
 from ..values import show
-from .base import Choice, Count, Output, Param, Size, Stage, layer, written
+from .base import Choice, Count, Flag, Output, Param, Size, Stage, layer, written
 
 
 @layer(
@@ -31,10 +31,15 @@ def residual(call, shape):
     return Output(out)
 
 
+def _one_step(shape):
+    """What a chain run at each step reads: the input without its first axis."""
+    return tuple(shape[1:]) if len(shape) >= 2 else None
+
+
 @layer(
     "time_distributed",
     aliases=("TimeDistributed",),
-    params=(Stage("layer", reads=lambda shape: tuple(shape[1:]) if len(shape) >= 2 else None),),
+    params=(Stage("layer", reads=_one_step),),
 )
 def time_distributed(call, shape):
     """Keras' TimeDistributed: the chain applied to each step of (T, ...) alike, its
@@ -42,6 +47,39 @@ def time_distributed(call, shape):
     if len(shape) < 2:
         raise call.error(f"applies its chain to each step of (steps, ...), got {format_shape(shape)}")
     return Output((shape[0], *call["layer"]))
+
+
+@layer(
+    "recurrent",
+    params=(Stage("cell", reads=lambda shape: tuple(shape[1:]) if len(shape) == 2 else None),
+            Flag("return_sequences", False)),
+)
+def recurrent(call, shape):
+    """Keras' RNN: its cell run over the steps of (T, features), one set of weights: the
+    cell's count. A chain of cells is Keras' StackedRNNCells, each reading the one
+    before. The last step's output, or every step's with return_sequences=true."""
+    if len(shape) != 2:
+        raise call.error(f"runs its cells over (steps, features), got {format_shape(shape)}")
+    out = call["cell"]
+    if len(out) != 1:
+        raise call.error(f"its cells must give one vector per step, got {format_shape(out)}")
+    return Output((shape[0], *out) if call["return_sequences"] else out)
+
+
+@layer(
+    "bidirectional",
+    aliases=("Bidirectional",),
+    params=(Stage("layer"), Choice("merge", "concat", choices=("concat", "sum", "mul", "ave"),
+                                   aliases=("merge_mode",))),
+)
+def bidirectional(call, shape):
+    """Keras' Bidirectional: the recurrent layer twice, forward and backward over the
+    steps, each its own weights (2 × its count); their outputs concatenated (the last
+    axis twice as wide), or added, multiplied or averaged (merge=sum, mul, ave)."""
+    out = call["layer"]
+    if call["merge"] == "concat":
+        out = (*out[:-1], 2 * out[-1])
+    return Output(out, times=2)
 
 
 class Axis(Param):
