@@ -32,7 +32,7 @@ class Built(NamedTuple):
 
 LAYERS, writes = registry()  # kind -> its writer; @writes("conv1d", "conv2d") registers one
 # Keras layers PyTorch has no class for: export refuses them, as check does.
-KERAS_ONLY = frozenset({"normalization", "einsum_dense", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
+KERAS_ONLY = frozenset({"normalization", "einsum_dense", "stft_spectrogram", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
                         "additive_attention"})
 
 

@@ -62,6 +62,14 @@ LAYERS = {
     "bidirectional": ("in(10, 32) -> bidirectional(lstm(16, return_sequences=false))", 6272, 6400, (32,)),
     "bidirectional-sum": ("in(10, 32) -> Bidirectional(lstm(16, return_sequences=true), merge_mode=sum)",
                           6272, 6400, (10, 16)),
+    # Keras' STFTSpectrogram: a real and an imaginary kernel of 256 × 129 bins (fft 256);
+    # 6 frames of 3 channels × 129 bins. mode=real: one kernel; mode=stft: bins twice
+    "stft": ("in(1000, 3) -> stft_spectrogram", 66_048, 66_048, (6, 387)),
+    "stft-real": ("in(1000, 3) -> STFTSpectrogram(mode=real, frame_length=100, frame_step=30)",
+                  6500, 6500, (31, 195)),
+    "stft-same": ("in(1000, 3) -> stft_spectrogram(mode=stft, frame_length=64, fft_length=128, padding=same)",
+                  8320, 8320, (32, 390)),
+    "stft-image": ("in(1000, 3) -> stft_spectrogram(frame_length=50, expand_dims=true)", 3300, 3300, (39, 33, 3)),
     # Keras' TimeDistributed: one Conv2D for the 10 frames, 3·3·3·8 + 8
     "time-distributed": ("in(10, 28, 28, 3) -> time_distributed(conv2d(8, 3))", 224, 224, (10, 26, 26, 8)),
     "time-distributed-chain": ("in(5, 12) -> TimeDistributed(dense(4) -> relu -> dense(2))", 62, 62, (5, 2)),
@@ -112,6 +120,9 @@ ERRORS.update({
     "cutoffs-below-classes": ("in(8) -> adaptive_log_softmax(100, cutoffs=(20, 100))", "the cutoffs must be below the 100 classes", 10),
     "recurrent-image": ("in(8, 8, 3) -> recurrent(lstm_cell(4))", r"over \(steps, features\), got \(8, 8, 3\)", 16),
     "recurrent-of-a-sequence": ("in(8, 3) -> recurrent(dense(4) -> reshape(2, 2))", "one vector per step, got", 13),
+    "stft-frame-too-long": ("in(100, 1) -> stft_spectrogram", "frame_length=256 is longer than the 100 steps", 15),
+    "stft-fft-too-short": ("in(100, 1) -> stft_spectrogram(frame_length=64, fft_length=32)",
+                           "fft_length=32 is shorter than frame_length=64", 15),
     "time-distributed-vector": ("in(12) -> time_distributed(dense(4))", r"each step of \(steps, ...\), got \(12\)", 11),
     "einsum-bias-axis": ('in(16) -> einsum_dense("ab,bc->ac", 4, bias_axes="b")', "bias_axes: 'b' is not an output axis", 11),
 })
@@ -207,6 +218,11 @@ def test_keras_counts_as_the_table_says():
         "stacked-cells": (L.RNN(L.StackedRNNCells([L.LSTMCell(16), L.GRUCell(8)]), return_sequences=True),
                           (10, 32)),
         "bidirectional": (L.Bidirectional(L.LSTM(16)), (10, 32)),
+        "stft": (L.STFTSpectrogram(window=None), (1000, 3)),  # window=None: no SciPy needed
+        "stft-real": (L.STFTSpectrogram(mode="real", frame_length=100, frame_step=30, window=None), (1000, 3)),
+        "stft-same": (L.STFTSpectrogram(mode="stft", frame_length=64, fft_length=128, padding="same",
+                                        window=None), (1000, 3)),
+        "stft-image": (L.STFTSpectrogram(frame_length=50, expand_dims=True, window=None), (1000, 3)),
         "bidirectional-sum": (L.Bidirectional(L.LSTM(16, return_sequences=True), merge_mode="sum"), (10, 32)),
     }
     for key, (layer, shape) in layers.items():

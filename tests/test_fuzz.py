@@ -474,9 +474,14 @@ def _probe_argument(param) -> str:
             "Cutoffs": "(2,)"}.get(kind, "4")
 
 
+# Kinds whose defaults do not fit an input of 16s: a 256-long frame over 16 steps.
+PROBE_KEYWORDS = {"stft_spectrogram": ["frame_length=4"]}
+
+
 def _probe(kind) -> dict[int, int]:
     """{input rank: output rank} for a plausible call of `kind` on 16s."""
     args = [_probe_argument(p) for p in kind.params if p.default is REQUIRED and not p.keyword_only]
+    args += PROBE_KEYWORDS.get(kind.name, [])
     if isinstance(kind.varargs, Stage):
         args += ["identity", "identity"]
     elif kind.varargs is not None:

@@ -75,7 +75,7 @@ KERAS_HOLDING = {
     "TimeDistributed": "time_distributed",
     "MultiHeadAttention": "attention", "GroupQueryAttention": "attention", "EinsumDense": "einsum_dense",
     "Attention": "dot_attention", "AdditiveAttention": "additive_attention",
-    "PReLU": "prelu", "STFTSpectrogram": "",
+    "PReLU": "prelu", "STFTSpectrogram": "stft_spectrogram",
 }
 
 # Where symparam writes a holding class another way than as a kind of its own.

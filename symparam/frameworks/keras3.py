@@ -90,6 +90,15 @@ def embedding(kind, args, shape):
     return _built(L.Embedding(args["vocab"], args["dim"]), shape)
 
 
+@builds("stft_spectrogram")
+def stft_spectrogram(kind, args, shape):
+    # window=None: the window shapes the kernels' values, not their number (and needs SciPy)
+    layer = L.STFTSpectrogram(mode=args["mode"], frame_length=args["frame_length"],
+                              frame_step=args["frame_step"], fft_length=args["fft_length"],
+                              padding=args["padding"], expand_dims=args["expand_dims"], window=None)
+    return _built(layer, shape)
+
+
 @builds("einsum_dense")
 def einsum_dense(kind, args, shape):
     layer = L.EinsumDense(args["equation"], output_shape=tuple(args["output_shape"]), bias_axes=args["bias_axes"])

@@ -103,7 +103,7 @@ def adaptive_log_softmax(kind, args, shape):
                                          div_value=float(args["div_value"]), head_bias=args["head_bias"])
 
 
-@builds("normalization", "einsum_dense", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
+@builds("normalization", "einsum_dense", "stft_spectrogram", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
         "additive_attention")
 def keras_only(kind, args, shape):
     raise Unsupported(f"PyTorch has no layer for {kind} (a Keras layer)")

@@ -360,3 +360,52 @@ def _lora_targets(call) -> tuple:
     if call["lora"] is None and written(call, "lora_targets") is not None:
         raise call.error_at("lora_targets needs lora=r, the adapters' rank", written(call, "lora_targets"))
     return call["lora_targets"]
+
+
+# ------------------------------------------------------------------ spectrograms
+
+
+@layer(
+    "stft_spectrogram",
+    aliases=("STFTSpectrogram",),
+    params=(
+        Choice("mode", "log", choices=("log", "magnitude", "psd", "real", "imag", "angle", "stft")),
+        Size("frame_length", 256),
+        Size("frame_step", None),
+        Size("fft_length", None),
+        Choice("padding", "valid", choices=("valid", "same")),
+        Flag("expand_dims", False),
+    ),
+)
+def stft_spectrogram(call, shape):
+    """Keras' STFTSpectrogram: the short-time Fourier transform as convolutions whose
+    kernels are learnable (trainable unless trainable=false): a real and an imaginary
+    kernel of frame_length × (fft_length // 2 + 1) (one of them for mode=real or imag),
+    shared by the channels. (T, C) -> (frames, C·bins), bins twice as many for
+    mode=stft; with expand_dims, (frames, bins, C)."""
+    if len(shape) != 2:
+        raise call.error(f"reads a signal (time, channels), got {format_shape(shape)}")
+    steps, channels = shape
+    length = call["frame_length"]
+    step = call["frame_step"] if call["frame_step"] is not None else call.algebra.floor_divide(length, 2)
+    fft = call["fft_length"]
+    if fft is None:
+        if not is_number(length):
+            raise call.error("give fft_length: its default, the power of two from frame_length, needs a number")
+        fft = 1 << (int(length) - 1).bit_length()  # the smallest power of two >= frame_length
+    if is_number(fft) and is_number(length) and fft < length:
+        raise call.error(f"fft_length={fft} is shorter than frame_length={length}")
+    bins = call.algebra.floor_divide(fft, 2) + 1
+    kernels = 1 if call["mode"] in ("real", "imag") else 2
+    if call["padding"] == "valid":
+        if is_number(steps) and is_number(length) and steps < length:
+            raise call.error(f"frame_length={length} is longer than the {steps} steps of the signal; "
+                             "give padding=same or a shorter frame")
+        frames = call.algebra.floor_divide(steps - length, step) + 1
+    else:
+        frames = call.algebra.floor_divide(steps + step - 1, step)
+    out_bins = 2 * bins if call["mode"] == "stft" else bins
+    out = (frames, out_bins, channels) if call["expand_dims"] else (frames, channels * out_bins)
+    count = Count(weights=kernels * length * bins,
+                  note=f"{'a real and an imaginary' if kernels == 2 else 'one'} kernel of frame_length × bins")
+    return Output(out, count)
