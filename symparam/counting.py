@@ -120,6 +120,7 @@ class _Counter:
     def layer(self, ir: LayerIR, shape):
         children: list = []
         parts: list = []  # (parameter, nodes) per chain: which children each chain gave
+        chain_nodes: dict[str, list] = {}
         branches = {}
         links = {}
         varargs = ir.kind.varargs
@@ -139,13 +140,14 @@ class _Counter:
                                    shape, out, nodes)]
                 children.extend(nodes)
                 parts.append((param, len(nodes)))
+                chain_nodes.setdefault(param, []).append(nodes)
                 outs.append(out)
             branches[param] = tuple(outs) if many else outs[0]
         for param in ir.kind.contexts:  # context=memory: the shape `memory` gave
             written = next((kw for kw in ir.call.keywords if kw.name in (param.name, *param.aliases)), None)
             if written is not None:
                 links[param.name], branches[param.name] = self.context(ir.call, written)
-        call = LayerCall(ir.kind, ir.call, self.algebra, self.scope, self.convention, branches)
+        call = LayerCall(ir.kind, ir.call, self.algebra, self.scope, self.convention, branches, chain_nodes)
         out = ir.kind.apply(call, shape)
         if out.count.tie is not None:
             self.check_tie(ir.call, out.count)

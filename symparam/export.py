@@ -116,6 +116,7 @@ class ClassWriter:
     needs: list[str] = field(default_factory=list)  # stages read from outside: forward's inputs
     last_matrix: tuple | None = None  # the last weight matrix written: (its code, its torch shape)
     kept: dict[str, int] = field(default_factory=dict)  # `NAME = ...` lines of forward
+    last_weighted: str | None = None  # the module holding the last layer's weight
     signature: list[str] = field(default_factory=list)  # the constructor's arguments
 
     def attribute(self, base: str) -> str:
@@ -195,6 +196,8 @@ class Exporter:
             out = self.time_distributed(writer, node, source, target)
         elif node.kind == "bidirectional":
             out = self.bidirectional(writer, node, source, target)
+        elif node.kind == "spectral_norm":
+            out = self.spectral_norm(writer, node, source, target)
         else:
             raise self.error(node, f"export does not write {node.kind} yet")
         if node.name is not None:
@@ -229,6 +232,7 @@ class Exporter:
             self.helpers.add("freeze")
         if built.matrix:
             writer.last_matrix = (f"self.{attribute}{built.weight}", torch_weight_shape(node))
+        writer.last_weighted = f"self.{attribute}{built.weight.removesuffix('.weight')}"
         writer.forward.append(f"{target} = self.{attribute}({source}{self.links(writer, node)})")
         return target
 
@@ -389,6 +393,12 @@ class Exporter:
         steps = self.nodes(writer, self.parts(node)["layer"][0], steps, steps)
         writer.forward.append(f"{target} = steps_out_of_batch({steps}, {batch})")
         return target
+
+    def spectral_norm(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        """Its layer, its weight then reparametrized by PyTorch's spectral_norm."""
+        out = self.nodes(writer, node.children, source, target)
+        writer.init.append(f"nn.utils.parametrizations.spectral_norm({writer.last_weighted})")
+        return out
 
     def bidirectional(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
         """The recurrent layer as a class, built twice: forward and backward."""

@@ -145,8 +145,10 @@ def test_frozen_parts_keep_their_adapters_trainable():
      "attention(4, context=keys, values=vals)", "x3 = self.attention(x3, context=keys, values=vals)"),
     ("in(10, 32) -> bidirectional(lstm(16, return_sequences=true), merge=sum) -> bidirectional(gru(8))",
      'Bidirectional(Direction(), Direction(), merge="sum")'),
+    ("in(28, 28, 3) -> spectral_norm(conv2d(8, 3)) -> flatten -> spectral_norm(dense(4))",
+     "nn.utils.parametrizations.spectral_norm(self.linear)"),
 ], ids=["shortcut", "concat", "maximum", "moe", "sequence-conv", "image-dense", "attention", "lstm", "uneven",
-        "time-distributed", "keys-and-values", "bidirectional"])
+        "time-distributed", "keys-and-values", "bidirectional", "spectral-norm"])
 def test_structures_and_layouts(text, expected_line):
     network = symparam.parse(text, convention="torch")
     code = to_torch(network)
@@ -187,7 +189,7 @@ def test_every_layer_kind_is_written_or_refused_as_keras_only():
     from symparam.layers.base import REGISTRY
 
     by_its_group = {"input", "residual", "parallel", "moe", "frozen", "time_distributed", "bidirectional",
-                    "recurrent"}  # written by the tree walk (recurrent: refused, cells carry no state)
+                    "recurrent", "spectral_norm"}  # written by the tree walk (recurrent: refused, cells carry no state)
     assert set(REGISTRY) - set(LAYERS) == KERAS_ONLY | by_its_group
     refused = {kind for kind, builder in pytorch.BUILDERS.items() if builder is pytorch.keras_only}
     assert refused == KERAS_ONLY

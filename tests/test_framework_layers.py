@@ -70,6 +70,11 @@ LAYERS = {
     "stft-same": ("in(1000, 3) -> stft_spectrogram(mode=stft, frame_length=64, fft_length=128, padding=same)",
                   8320, 8320, (32, 390)),
     "stft-image": ("in(1000, 3) -> stft_spectrogram(frame_length=50, expand_dims=true)", 3300, 3300, (39, 33, 3)),
+    # Keras' SpectralNormalization keeps a vector u of the kernel's last axis, non-trainable:
+    # Dense(8)'s 8, Conv2D's 8 filters, Conv2DTranspose's 3 input channels; PyTorch buffers
+    "spectral-dense": ("in(16) -> spectral_norm(dense(8))", 144, 136, (8,)),
+    "spectral-conv": ("in(28, 28, 3) -> SpectralNormalization(conv2d(8, 3))", 232, 224, (26, 26, 8)),
+    "spectral-transpose": ("in(8, 8, 3) -> spectral_norm(conv2d_transpose(5, 3))", 143, 140, (10, 10, 5)),
     # Keras' TimeDistributed: one Conv2D for the 10 frames, 3·3·3·8 + 8
     "time-distributed": ("in(10, 28, 28, 3) -> time_distributed(conv2d(8, 3))", 224, 224, (10, 26, 26, 8)),
     "time-distributed-chain": ("in(5, 12) -> TimeDistributed(dense(4) -> relu -> dense(2))", 62, 62, (5, 2)),
@@ -123,6 +128,8 @@ ERRORS.update({
     "stft-frame-too-long": ("in(100, 1) -> stft_spectrogram", "frame_length=256 is longer than the 100 steps", 15),
     "stft-fft-too-short": ("in(100, 1) -> stft_spectrogram(frame_length=64, fft_length=32)",
                            "fft_length=32 is shorter than frame_length=64", 15),
+    "spectral-chain": ("in(8) -> spectral_norm(dense(4) -> relu)", "wraps one layer with a kernel .* got a chain of 2 layers", 10),
+    "spectral-no-kernel": ("in(8) -> spectral_norm(relu)", "wraps one layer with a kernel .* got relu", 10),
     "time-distributed-vector": ("in(12) -> time_distributed(dense(4))", r"each step of \(steps, ...\), got \(12\)", 11),
     "einsum-bias-axis": ('in(16) -> einsum_dense("ab,bc->ac", 4, bias_axes="b")', "bias_axes: 'b' is not an output axis", 11),
 })
@@ -218,6 +225,9 @@ def test_keras_counts_as_the_table_says():
         "stacked-cells": (L.RNN(L.StackedRNNCells([L.LSTMCell(16), L.GRUCell(8)]), return_sequences=True),
                           (10, 32)),
         "bidirectional": (L.Bidirectional(L.LSTM(16)), (10, 32)),
+        "spectral-dense": (L.SpectralNormalization(L.Dense(8)), (16,)),
+        "spectral-conv": (L.SpectralNormalization(L.Conv2D(8, 3)), (28, 28, 3)),
+        "spectral-transpose": (L.SpectralNormalization(L.Conv2DTranspose(5, 3)), (8, 8, 3)),
         "stft": (L.STFTSpectrogram(window=None), (1000, 3)),  # window=None: no SciPy needed
         "stft-real": (L.STFTSpectrogram(mode="real", frame_length=100, frame_step=30, window=None), (1000, 3)),
         "stft-same": (L.STFTSpectrogram(mode="stft", frame_length=64, fft_length=128, padding="same",

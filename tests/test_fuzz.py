@@ -474,8 +474,10 @@ def _probe_argument(param) -> str:
             "Cutoffs": "(2,)"}.get(kind, "4")
 
 
-# Kinds whose defaults do not fit an input of 16s: a 256-long frame over 16 steps.
+# Kinds whose defaults do not fit an input of 16s (a 256-long frame over 16 steps), or
+# whose chain must be one layer with a kernel.
 PROBE_KEYWORDS = {"stft_spectrogram": ["frame_length=4"]}
+PROBE_CALLS = {"spectral_norm": "spectral_norm(dense(4))"}
 
 
 def _probe(kind) -> dict[int, int]:
@@ -487,6 +489,7 @@ def _probe(kind) -> dict[int, int]:
     elif kind.varargs is not None:
         args.append(_probe_argument(kind.varargs))
     call = f"{kind.name}({', '.join(args)})" if args else kind.name
+    call = PROBE_CALLS.get(kind.name, call)
     ranks = {}
     for rank in range(1, 6):  # up to a sequence of volumes: (T, D, H, W, C) for conv_lstm3d
         try:

@@ -67,7 +67,7 @@ KERAS_HOLDING = {
     **{f"ConvLSTM{r}D": f"conv_lstm{r}d" for r in _RANKS},
     "BatchNormalization": "batch_norm", "LayerNormalization": "layer_norm",
     "GroupNormalization": "group_norm", "RMSNormalization": "rms_norm",
-    "Normalization": "normalization", "SpectralNormalization": "",
+    "Normalization": "normalization", "SpectralNormalization": "spectral_norm",
     "Embedding": "embedding", "ReversibleEmbedding": "embedding",
     "SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru",
     "SimpleRNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",

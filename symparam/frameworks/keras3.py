@@ -90,6 +90,22 @@ def embedding(kind, args, shape):
     return _built(L.Embedding(args["vocab"], args["dim"]), shape)
 
 
+class _Weights:
+    """Some of a built layer's weights, counted as a layer's are."""
+
+    def __init__(self, *weights):
+        self.weights = list(weights)
+
+
+@builds("spectral_norm")
+def spectral_norm(kind, args, shape):
+    """The row of SpectralNormalization itself: its vector u (its layer is a row of its own)."""
+    inner_kind, inner_args, inner_shape = args["wrapped"]
+    inner = BUILDERS[inner_kind](inner_kind, inner_args, known(inner_shape, names_as_none=True))
+    wrapper = _built(L.SpectralNormalization(inner), inner_shape)
+    return _Weights(wrapper.vector_u)
+
+
 @builds("stft_spectrogram")
 def stft_spectrogram(kind, args, shape):
     # window=None: the window shapes the kernels' values, not their number (and needs SciPy)

@@ -103,6 +103,20 @@ def adaptive_log_softmax(kind, args, shape):
                                          div_value=float(args["div_value"]), head_bias=args["head_bias"])
 
 
+@builds("spectral_norm")
+def spectral_norm(kind, args, shape):
+    """The row of spectral_norm itself: PyTorch keeps u and v as buffers, so a module
+    with those alone (its layer is a row of its own)."""
+    inner_kind, inner_args, inner_shape = args["wrapped"]
+    inner = BUILDERS[inner_kind](inner_kind, inner_args, known(inner_shape))
+    adapted = inner.base if isinstance(inner, Adapted) else inner
+    nn.utils.parametrizations.spectral_norm(adapted)
+    buffers = nn.Module()
+    for name, buffer in adapted.parametrizations.weight[0].named_buffers():
+        buffers.register_buffer(name, buffer)
+    return buffers
+
+
 @builds("normalization", "einsum_dense", "stft_spectrogram", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "dot_attention",
         "additive_attention")
 def keras_only(kind, args, shape):

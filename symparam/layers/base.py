@@ -502,11 +502,11 @@ class LayerCall:
     `call["units"]` is the parameter's value, checked and converted; a chain argument's
     value is the output shape of that chain (a tuple of them for varargs)."""
 
-    __slots__ = ("kind", "node", "algebra", "scope", "convention", "branches", "values")
+    __slots__ = ("kind", "node", "algebra", "scope", "convention", "branches", "chains", "values")
 
     def __init__(
         self, kind: LayerKind, node: ast.Call, algebra, scope: Scope, convention: str,
-        branches: dict[str, Any] | None = None,
+        branches: dict[str, Any] | None = None, chains: dict[str, list] | None = None,
     ):
         self.kind = kind
         self.node = node
@@ -514,6 +514,7 @@ class LayerCall:
         self.scope = scope
         self.convention = convention
         self.branches = branches or {}
+        self.chains = chains or {}  # a chain argument's counted nodes, one list per chain
         self.values = self._bind()
 
     def __getitem__(self, name: str):

@@ -82,6 +82,37 @@ def bidirectional(call, shape):
     return Output(out, times=2)
 
 
+# The last axis of the kernel Keras' SpectralNormalization keeps its vector u for, by
+# the kind wrapped: (a layer's arguments, its input shape) -> that extent.
+KERNEL_LAST_AXIS = {
+    "dense": lambda args, shape: args["units"],
+    **{f"conv{rank}d": (lambda args, shape: args["filters"]) for rank in (1, 2, 3)},
+    **{f"conv{rank}d_transpose": (lambda args, shape: shape[-1]) for rank in (1, 2, 3)},
+    **{f"depthwise_conv{rank}d": (lambda args, shape: args["depth_multiplier"]) for rank in (1, 2)},
+    "embedding": lambda args, shape: args["dim"],
+}
+
+
+@layer(
+    "spectral_norm",
+    aliases=("SpectralNormalization",),
+    params=(Stage("layer"), Size("power_iterations", 1)),
+)
+def spectral_norm(call, shape):
+    """Its layer's weights divided by their largest singular value, estimated by power
+    iteration. Keras' SpectralNormalization keeps the vector u of the kernel's last axis,
+    non-trainable (dense: its units; a convolution: its filters); PyTorch's spectral_norm
+    keeps u and v as buffers, no parameters."""
+    (nodes,) = call.chains["layer"]
+    inner = nodes[0] if len(nodes) == 1 else None
+    if inner is None or inner.children or inner.kind not in KERNEL_LAST_AXIS:
+        raise call.error(f"wraps one layer with a kernel ({', '.join(sorted(KERNEL_LAST_AXIS))}), got "
+                         f"{f'a chain of {len(nodes)} layers' if len(nodes) != 1 else inner.kind}")
+    kept = KERNEL_LAST_AXIS[inner.kind](inner.arguments, inner.input_shape) if call.convention == "keras" else 0
+    call.values["wrapped"] = (inner.kind, inner.arguments, inner.input_shape)  # for building it again
+    return Output(call["layer"], Count(non_trainable=kept, non_trainable_note="the power iteration's vector u"))
+
+
 class Axis(Param):
     """An axis as Keras numbers it (1 the first after the batch, -1 the last): concrete."""
 
