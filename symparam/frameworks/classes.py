@@ -28,7 +28,6 @@ TORCH_HOLDING = {
     "TransformerDecoder": "transformer_decoder_layer",
     "TransformerEncoderLayer": "transformer_encoder_layer",
     "TransformerDecoderLayer": "transformer_decoder_layer",
-    "AdaptiveLogSoftmaxWithLoss": "",
 }
 
 # PyTorch classes holding nothing: activations, pooling, padding, reshaping, dropout, losses.
