@@ -166,7 +166,8 @@ class Gen:
 
     def options(self, shape, keep: bool, depth: int) -> list:
         rank = len(shape)
-        options = [self.dense, self.dense, self.activation, self.dropout, self.norm, self.norm, self.prelu]
+        options = [self.dense, self.dense, self.activation, self.dropout, self.norm, self.norm, self.prelu,
+                   self.spectral_norm]
         if self.named and any(self.tie_fits(shape, entry) for entry in self.named):
             options += [self.tie] * 3
         if depth < self.MAX_DEPTH:
@@ -178,6 +179,9 @@ class Gen:
                 options += [self.embedding, self.embedding, self.reshape, self.cell]
         if rank == 2:
             options += [self.attention] * 3 + [self.recurrent] * 3 + ([] if keep else [self.select])
+            options += [self.bidirectional, self.einsum]
+        if rank >= 2:
+            options.append(self.time_distributed)
         if 2 <= rank <= 4:
             options += [self.conv, self.conv, self.spatial_keep]
             if rank <= 3:
@@ -361,6 +365,39 @@ class Gen:
         params = width * heads * key_dim + 2 * m * heads * key_dim + heads * key_dim * width
         params += 3 * heads * key_dim + width  # the biases
         return f"in({steps.expr}, {d.expr}) -> attention({h.expr}, context=mem)", (steps, d), params
+
+    def spectral_norm(self, shape, keep=False, depth=0):
+        """A dense layer whose kernel Keras normalizes with a vector u of its units."""
+        u = self.size(1, 5)
+        bias = self.coin()
+        params = shape[-1].value * u.value + (u.value if bias else 0) + (u.value if self.keras else 0)
+        return (f"spectral_norm(dense({u.expr}{'' if bias else ', bias=false'}))", shape[:-1] + (u,), params)
+
+    def time_distributed(self, shape, keep=False, depth=0):
+        """A dense layer on each step: the same count as on the whole."""
+        u = self.size(1, 5)
+        return f"time_distributed(dense({u.expr}))", shape[:-1] + (u,), shape[-1].value * u.value + u.value
+
+    def bidirectional(self, shape, keep=False, depth=0):
+        kind = self.pick(("simple_rnn", "lstm", "gru"))
+        gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}[kind]
+        u = self.size(1, 4)
+        per_gate = 2 if (not self.keras or kind == "gru") else 1  # two bias vectors
+        one = gates * u.value * (shape[-1].value + u.value) + per_gate * gates * u.value
+        merge = self.pick(("concat", "sum", "ave"))
+        width = _mul(Ext(2, "2"), u) if merge == "concat" else u
+        text = f"bidirectional({kind}({u.expr}, return_sequences=true), merge={merge})"
+        return text, shape[:-1] + (width,), 2 * one
+
+    def einsum(self, shape, keep=False, depth=0):
+        """Keras' EinsumDense as a dense layer over the last axis, biased or not."""
+        u = self.size(1, 5)
+        bias = self.coin()
+        bias_axes = ', bias_axes="d"' if bias else ""
+        text = f'einsum_dense("abc,cd->abd", ({shape[0].expr}, {u.expr}){bias_axes})'
+        if shape[0].expr is None:
+            return self.dense(shape, keep, depth)
+        return text, shape[:-1] + (u,), shape[-1].value * u.value + (u.value if bias else 0)
 
     def cell(self, shape, keep=False, depth=0):
         """One step of a recurrent layer: (features) -> (units)."""
@@ -919,7 +956,7 @@ def check_group_totals(network, arch=None) -> None:
                 f"{node.kind} {node.source!r}: {attribute} {getattr(node, attribute)} "
                 f"!= {times} × {children} + own"
             )
-        assert node.own.params == 0 or node.kind == "moe", node
+        assert node.own.params == 0 or node.kind in ("moe", "spectral_norm"), node
         if node.kind == "moe":
             assert _equal(node.own.params, node.input_shape[-1] * node.times), node.own
 
@@ -1042,6 +1079,8 @@ def check_shapes(network, arch=None) -> None:
             continue  # its chains are checked one by one
         if node.kind in ("network", "chain"):
             current, children = children[0].output_shape, children[1:]
+        elif node.kind in ("time_distributed", "recurrent"):  # its chain is fed one step
+            current = tuple(node.input_shape[1:])
         else:
             current = node.input_shape
         branches = node.kind in ("residual", "parallel")
