@@ -62,7 +62,7 @@ def _general(network):
     except SymparamError:  # a repetition whose count decides the shapes, ...
         return None
     defaults = {**given.scalars, **{stem: tuple(values) for stem, values in given.sequences.items()}}
-    defaults = {python_name(key): _plain(value) for key, value in defaults.items()}
+    defaults = {python_name(key): plain_size(value) for key, value in defaults.items()}
     formula = general.formula() if general.value is None else None
     return general.tree, defaults, length_relations(network.syntax, given), formula
 
@@ -70,7 +70,7 @@ def _general(network):
 def _header(network, model_name: str, defaults: dict, path) -> str:
     """The module's docstring: what it is, and the command that writes it again."""
     where = f" from {Path(path).name}" if path and path != "<stdin>" else ""
-    settings = "".join(f" --set {key}={_setting(value)}" for key, value in defaults.items())
+    settings = "".join(f" --set {key}={setting_text(value)}" for key, value in defaults.items())
     read = f" -f {Path(path).name}" if where else ""
     written = " ".join(network.expression.split())
     if not read and "\n" not in network.expression.strip() and len(written) <= 50:
@@ -89,13 +89,13 @@ def _model_name(path) -> str:
     return name if name and not name[0].isdigit() else f"Model{name}"
 
 
-def _plain(value):
+def plain_size(value):
     if isinstance(value, (tuple, list)):
-        return tuple(_plain(item) for item in value)
+        return tuple(plain_size(item) for item in value)
     return int(value)
 
 
-def _setting(value) -> str:
+def setting_text(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
 
 
@@ -540,7 +540,7 @@ class Exporter:
                     lines.append(f"        # {', '.join(free)}: any length; {EXAMPLE_LENGTH} here")
                 name = "x" if len(concrete) == 1 else f"x{index}"
                 names.append(name)
-                dtype = ", dtype=torch.long" if _reads_ids(chain) else ""
+                dtype = ", dtype=torch.long" if reads_ids(chain) else ""
                 lines.append(f"        {name} = torch.zeros(1, {', '.join(map(str, shape))}{dtype})")
         lines.append(f"        y = model({', '.join(names)})")
         lines.append("    params = sum(p.numel() for p in model.parameters())")
@@ -567,7 +567,7 @@ def _input_shape(chain) -> tuple:
     return node.output_shape
 
 
-def _reads_ids(chain) -> bool:
+def reads_ids(chain) -> bool:
     """Does the chain's first layer after its input read token ids (an embedding)?"""
     for node, _ in chain.walk():
         if isinstance(node, Layer) and node.kind != "input":
@@ -598,10 +598,10 @@ def wrapped(line: str) -> list[str]:
     if len(line) <= WIDTH or not line.endswith((")", "]")) or line.lstrip().startswith("#"):
         return [line]
     indent = line[: len(line) - len(line.lstrip())]
-    opening = _matching_open(line)
+    opening = matching_open(line)
     if opening is None or opening == 0:
         return [line]
-    items = _top_level_items(line[opening + 1 : -1])
+    items = top_level_items(line[opening + 1 : -1])
     if not items:
         return [line]
     lines = [line[: opening + 1]]
@@ -611,7 +611,7 @@ def wrapped(line: str) -> list[str]:
     return lines
 
 
-def _matching_open(line: str) -> int | None:
+def matching_open(line: str) -> int | None:
     depth = 0
     for at in range(len(line) - 1, -1, -1):
         if line[at] in ")]}":
@@ -623,7 +623,7 @@ def _matching_open(line: str) -> int | None:
     return None
 
 
-def _top_level_items(text: str) -> list[str]:
+def top_level_items(text: str) -> list[str]:
     items, depth, start, quote = [], 0, 0, None
     for at, ch in enumerate(text):
         if quote:

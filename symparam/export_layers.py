@@ -36,12 +36,14 @@ KERAS_ONLY = frozenset({"normalization", "einsum_dense", "stft_spectrogram", "co
                         "additive_attention"})
 
 
-def torch_dim(axis: int, rank: int) -> int:
-    """symparam's axis (channels last, no batch) as the dim of the exported tensor."""
-    axis = -1 if axis is None else int(axis) % rank
+def torch_dim(axis, rank: int) -> int:
+    """An axis as symparam writes it, numbered as Keras numbers it (1 the first after
+    the batch, -1 the last; None the last), as the dim of the exported tensor, whose
+    channels come first after the batch for an image or a volume."""
+    index = rank - 1 if axis is None else (int(axis) - 1 if int(axis) > 0 else rank + int(axis))
     if rank >= 3:
-        return 1 if axis == rank - 1 else axis + 2
-    return axis + 1
+        return 1 if index == rank - 1 else index + 2
+    return index + 1
 
 
 def channels_first(text: str, shape, helpers=frozenset(), **options) -> Built:
@@ -113,18 +115,18 @@ def activation(kind, args, shape, code: Code) -> Built:
 
 @writes("leaky_relu")
 def leaky_relu(kind, args, shape, code: Code) -> Built:
-    return Built(call("nn.LeakyReLU", code.value(args["negative_slope"])))
+    return Built(call("nn.LeakyReLU", code.real(args["negative_slope"])))
 
 
 @writes("elu", "celu")
 def elu(kind, args, shape, code: Code) -> Built:
-    return Built(call("nn.ELU" if kind == "elu" else "nn.CELU", code.value(args["alpha"])))
+    return Built(call("nn.ELU" if kind == "elu" else "nn.CELU", code.real(args["alpha"])))
 
 
 @writes("dropout")
 def dropout(kind, args, shape, code: Code) -> Built:
     rate = args["rate"]
-    return Built(call("nn.Dropout", *(() if rate is None else (code.value(rate),))))
+    return Built(call("nn.Dropout", *(() if rate is None else (code.real(rate),))))
 
 
 @writes("prelu")
@@ -189,7 +191,7 @@ def bilinear(kind, args, shape, code: Code) -> Built:
 def adaptive_log_softmax(kind, args, shape, code: Code) -> Built:
     div = args["div_value"]
     text = call("AdaptiveLogSoftmax", code.expr(shape[-1]), code.expr(args["classes"]),
-                code.value(tuple(args["cutoffs"])), div_value=None if div == 4 else code.expr(div),
+                code.value(tuple(args["cutoffs"])), div_value=None if div == 4 else code.real(div),
                 head_bias="True" if args["head_bias"] else None)
     return last_axis(text, shape, frozenset({"AdaptiveLogSoftmax"}))
 

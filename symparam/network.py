@@ -190,14 +190,19 @@ class Network:
         return sweep(self, [Range.of(name, values) for name, values in ranges.items()])
 
     def export(self, to: str = "torch", name: str | None = None, path=None) -> str:
-        """The model as the source of a PyTorch module (`symparam export`): an nn.Module
-        class whose constructor takes the sizes left symbolic, the sizes given as their
-        defaults; counted under PyTorch's convention. `name`: the class's."""
-        if to != "torch":
-            raise SymparamError(f"export writes PyTorch modules (to='torch'), not {to!r}")
-        from .export import to_torch
+        """The model as source (`symparam export`): to="torch", a PyTorch nn.Module class
+        whose constructor takes the sizes left symbolic, the sizes given as their defaults;
+        to="keras", a function building a Keras 3 functional model from them. Counted
+        under that framework's convention; `name`: the class's or function's."""
+        if to == "torch":
+            from .export import to_torch
 
-        return to_torch(self, name=name, path=path)
+            return to_torch(self, name=name, path=path)
+        if to == "keras":
+            from .export_keras import to_keras
+
+            return to_keras(self, name=name, path=path)
+        raise SymparamError(f"export writes for torch or keras, not {to!r}")
 
     # ---------------------------------------------------------------- display
     def __repr__(self) -> str:

@@ -53,6 +53,12 @@ class Code:
             return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
         return self.expr(value)
 
+    def real(self, value) -> str:
+        """A rate, slope or factor as Python writes a float: 0.1, not the size 1 // 10."""
+        if isinstance(value, (int, float)) or getattr(value, "is_Number", False) or hasattr(value, "denominator"):
+            return repr(float(value))
+        return self.expr(value)
+
     def expr(self, value) -> str:
         if isinstance(value, int):
             return str(value)

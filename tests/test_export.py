@@ -243,7 +243,7 @@ def test_the_command_names_the_class_and_writes_to_standard_output():
 
 @pytest.mark.parametrize("args, message", [
     (["in(8, 8, 3) -> conv_lstm2d(4, 3)"], r"^error: 1:16: conv_lstm2d\(4, 3\): PyTorch has no ConvLSTM"),
-    (["in(8) -> dense(4)", "--to", "keras"], "Invalid value for '--to'"),
+    (["in(8) -> dense(4)", "--to", "jax"], "Invalid value for '--to'"),
     (["in(8) -> dnse(4)"], "did you mean 'dense'"),
     (["in(8) -> normalization"], r"^error: 1:10: normalization: PyTorch has no layer for normalization"),
 ], ids=["keras-only-layer", "framework", "misspelled", "keras-only-kind"])

@@ -128,7 +128,7 @@ def test_an_exponent_is_exact():
 
 
 def _definitions_chain(depth: int, body: str, call: str) -> str:
-    lines = [f"let a0(x) = dense(x);"] + [
+    lines = ["let a0(x) = dense(x);"] + [
         f"let a{i}(x) = {body.format(previous=f'a{i - 1}')};" for i in range(1, depth)
     ]
     return " ".join(lines) + f" in(4) -> {call.format(last=f'a{depth - 1}')}"

@@ -58,7 +58,7 @@ TORCH_CONTAINERS = frozenset({
 })
 
 KERAS_HOLDING = {
-    "Dense": "dense", "EinsumDense": "",
+    "Dense": "dense", "EinsumDense": "einsum_dense",
     **{f"{name}{r}D": f"conv{r}d" for r in _RANKS for name in ("Conv", "Convolution")},
     **{f"{name}{r}DTranspose": f"conv{r}d_transpose" for r in _RANKS for name in ("Conv", "Convolution")},
     "DepthwiseConv1D": "depthwise_conv1d", "DepthwiseConv2D": "depthwise_conv2d",
@@ -72,7 +72,7 @@ KERAS_HOLDING = {
     "SimpleRNNCell": "simple_rnn_cell", "LSTMCell": "lstm_cell", "GRUCell": "gru_cell",
     "RNN": "recurrent", "StackedRNNCells": "recurrent", "Bidirectional": "bidirectional",
     "TimeDistributed": "time_distributed",
-    "MultiHeadAttention": "attention", "GroupQueryAttention": "attention", "EinsumDense": "einsum_dense",
+    "MultiHeadAttention": "attention", "GroupQueryAttention": "attention",
     "Attention": "dot_attention", "AdditiveAttention": "additive_attention",
     "PReLU": "prelu", "STFTSpectrogram": "stft_spectrogram",
 }
