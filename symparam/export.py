@@ -25,6 +25,9 @@ from .results import Group, Layer
 from .values import number, one_line
 
 RUNTIME = Path(__file__).parent / "frameworks" / "torch_runtime.py"
+# The groups of the result tree written by a method of the Exporter of the same name.
+STRUCTURES = frozenset({"repeat", "residual", "parallel", "moe", "time_distributed", "bidirectional",
+                        "spectral_norm"})
 
 
 # ------------------------------------------------------------------ the entry
@@ -46,7 +49,7 @@ def to_torch(network, *, name: str | None = None, path=None) -> str:
     model_name = python_name(name) if name else _model_name(path)
     exporter = Exporter(tree, defaults, inferred, model_name,
                         concrete if concrete.value is not None else None, network.expression, formula)
-    return exporter.write(_header(network, model_name, defaults, path))
+    return exporter.write(header(network, model_name, "torch", defaults, path))
 
 
 def _general(network):
@@ -67,17 +70,21 @@ def _general(network):
     return general.tree, defaults, length_relations(network.syntax, given), formula
 
 
-def _header(network, model_name: str, defaults: dict, path) -> str:
-    """The module's docstring: what it is, and the command that writes it again."""
+FRAMEWORKS = {"torch": ("PyTorch", "PyTorch's"), "keras": ("Keras", "Keras'")}
+
+
+def header(network, model_name: str, framework: str, defaults: dict, path) -> str:
+    """An exported module's docstring: what it is, and the command that writes it again."""
+    name, whose = FRAMEWORKS[framework]
     where = f" from {Path(path).name}" if path and path != "<stdin>" else ""
-    settings = "".join(f" --set {key}={setting_text(value)}" for key, value in defaults.items())
+    settings = "".join(f" --set {key}={setting_text(plain_size(value))}" for key, value in defaults.items())
     read = f" -f {Path(path).name}" if where else ""
     written = " ".join(network.expression.split())
     if not read and "\n" not in network.expression.strip() and len(written) <= 50:
         read = f' "{written}"'  # the expression itself, when it is short
-    return (f'"""{model_name}: a PyTorch model written by symparam{where}.\n\n'
-            f"    symparam export{read} --to torch{settings}\n\n"
-            "Its parameters are symparam's count under PyTorch's convention; the source of\n"
+    return (f'"""{model_name}: a {name} model written by symparam{where}.\n\n'
+            f"    symparam export{read} --to {framework}{settings}\n\n"
+            f"Its parameters are symparam's count under {whose} convention; the source of\n"
             'each layer is the comment above it."""')
 
 
@@ -184,20 +191,8 @@ class Exporter:
         elif node.kind in ("call", "frozen"):  # a frozen part's layers freeze one by one
             writer.init.append(f"# {one_line(node.source, 80)}")
             out = self.nodes(writer, node.children, source, target)
-        elif node.kind == "repeat":
-            out = self.repeat(writer, node, source, target)
-        elif node.kind == "residual":
-            out = self.residual(writer, node, source, target)
-        elif node.kind == "parallel":
-            out = self.parallel(writer, node, source, target)
-        elif node.kind == "moe":
-            out = self.moe(writer, node, source, target)
-        elif node.kind == "time_distributed":
-            out = self.time_distributed(writer, node, source, target)
-        elif node.kind == "bidirectional":
-            out = self.bidirectional(writer, node, source, target)
-        elif node.kind == "spectral_norm":
-            out = self.spectral_norm(writer, node, source, target)
+        elif node.kind in STRUCTURES:  # a method of that name writes it
+            out = getattr(self, node.kind)(writer, node, source, target)
         else:
             raise self.error(node, f"export does not write {node.kind} yet")
         if node.name is not None:

@@ -28,10 +28,10 @@ from pathlib import Path
 from .errors import SymparamError
 from .export import (
     WIDTH,
-    matching_open,
+    header,
     plain_size,
+    matching_open,
     reads_ids,
-    setting_text,
     top_level_items,
     tuple_text,
 )
@@ -95,7 +95,7 @@ def to_keras(network, *, name: str | None = None, path=None) -> str:
     model_name = keras_name(name) if name else _function_name(path)
     exporter = KerasExporter(tree, defaults, inferred, names, needed, model_name,
                              concrete if concrete.value is not None else None, network.expression, formula)
-    return exporter.write(_header(network, model_name, given, path))
+    return exporter.write(header(network, model_name, "keras", given, path))
 
 
 def _general(network, concrete) -> tuple:
@@ -116,19 +116,6 @@ def _general(network, concrete) -> tuple:
                 length_relations(network.syntax, given))
     except SymparamError:  # counted only with the sizes given: the function takes no arguments
         return concrete.tree, set(concrete.symbols), concrete.free_names(), None, {}, {}
-
-
-def _header(network, model_name: str, given: dict, path) -> str:
-    where = f" from {Path(path).name}" if path and path != "<stdin>" else ""
-    settings = "".join(f" --set {key}={setting_text(plain_size(value))}" for key, value in given.items())
-    read = f" -f {Path(path).name}" if where else ""
-    written = " ".join(network.expression.split())
-    if not read and "\n" not in network.expression.strip() and len(written) <= 50:
-        read = f' "{written}"'  # the expression itself, when it is short
-    return (f'"""{model_name}: a Keras model written by symparam{where}.\n\n'
-            f"    symparam export{read} --to keras{settings}\n\n"
-            "Its parameters are symparam's count under Keras' convention; the source of\n"
-            'each layer is the comment above it."""')
 
 
 def _function_name(path) -> str:
