@@ -341,6 +341,9 @@ class Exporter:
         attribute = writer.attribute(_attribute_name(base) + "s")
         writer.init.append(f"# {one_line(node.source, 80)}")
         writer.init += _list_lines(attribute, item, index, bounds)
+        if isinstance(step, Layer) and step.count.frozen is not None:  # in a frozen part
+            writer.init.append(f"freeze(self.{attribute})")
+            self.helpers.add("freeze")
         return self.loop(writer, attribute, base, needs, source, target)
 
     def parts(self, node: Group) -> dict[str, list]:

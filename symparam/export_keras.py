@@ -629,6 +629,8 @@ class KerasExporter:
             return False
         if count.adapters == 0:
             return True
+        if count.frozen[1] != 0:  # a bias held too: frozen by the user, not by Keras' LoRA
+            return True
         if count.weights == count.adapters and count.biases == 0:
             return self.frozen_parts > 0
         return False

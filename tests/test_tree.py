@@ -171,7 +171,10 @@ class Gen:
         if self.named and any(self.tie_fits(shape, entry) for entry in self.named):
             options += [self.tie] * 3
         if depth < self.MAX_DEPTH:
-            options += [self.residual, self.parallel, self.moe, self.repeat, self.definition]
+            options += [self.residual, self.parallel, self.moe, self.repeat, self.definition, self.frozen]
+        options += [self.param, self.scale, self.adapted]
+        if rank == 2 and not keep:
+            options.append(self.tokens)
         if not self.in_definition:
             options.append(self.ellipsis)
         if rank == 1:
@@ -365,6 +368,32 @@ class Gen:
         params = width * heads * key_dim + 2 * m * heads * key_dim + heads * key_dim * width
         params += 3 * heads * key_dim + width  # the biases
         return f"in({steps.expr}, {d.expr}) -> attention({h.expr}, context=mem)", (steps, d), params
+
+    def frozen(self, shape, keep=False, depth=0):
+        """A frozen part: its parameters counted, not trained (its LoRA adapters are)."""
+        text, out, params = self.chain(shape, keep, depth + 1, 1, 2)
+        return f"{self.pick(('frozen', 'freeze'))}({text})", out, params
+
+    def adapted(self, shape, keep=False, depth=0):
+        """A dense layer with LoRA adapters of rank r, r·(inputs + units) more, and
+        sometimes not trained itself (trainable=false: its adapters are)."""
+        u, r = self.size(1, 5), self.integer(1, 3)
+        args = [u.expr, f"lora={r}"] + (["trainable=false"] if self.coin() else [])
+        c = shape[-1].value
+        return f"dense({', '.join(args)})", shape[:-1] + (u,), c * u.value + u.value + r * (c + u.value)
+
+    def param(self, shape, keep=False, depth=0):
+        """A learnable tensor off the data path, sometimes not trained."""
+        a, b = self.size(1, 4), self.size(1, 4)
+        frozen = ", trainable=false" if not self.draw(st.integers(0, 3)) else ""
+        return f"param({a.expr}, {b.expr}{frozen})", shape, a.value * b.value
+
+    def scale(self, shape, keep=False, depth=0):
+        return self.pick(("scale", "layer_scale")), shape, shape[-1].value
+
+    def tokens(self, shape, keep=False, depth=0):
+        n = self.size(1, 3)
+        return f"tokens({n.expr})", (_add(shape[0], n), shape[1]), n.value * shape[1].value
 
     def spectral_norm(self, shape, keep=False, depth=0):
         """A dense layer whose kernel Keras normalizes with a vector u of its units."""
