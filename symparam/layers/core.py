@@ -238,6 +238,8 @@ def adaptive_log_softmax(call, shape):
     head = cutoffs[0] + len(cutoffs)
     weights = features * head
     divisor = call["div_value"]
+    if is_number(divisor) and divisor <= 0:
+        raise call.error(f"div_value must be positive, got {divisor}")
     for cluster, (low, high) in enumerate(zip(bounds, bounds[1:]), start=1):
         hidden = call.algebra.floor_divide(features, divisor**cluster)
         weights = weights + features * hidden + hidden * (high - low)

@@ -388,6 +388,10 @@ def stft_spectrogram(call, shape):
     steps, channels = shape
     length = call["frame_length"]
     step = call["frame_step"] if call["frame_step"] is not None else call.algebra.floor_divide(length, 2)
+    if is_number(step) and step == 0:
+        raise call.error(f"frame_length={length} gives a frame_step of 0 (half the frame); give frame_step")
+    if is_number(step) and is_number(length) and step > length:
+        raise call.error(f"frame_step={step} is longer than frame_length={length}: frames would skip samples")
     fft = call["fft_length"]
     if fft is None:
         if not is_number(length):
