@@ -228,7 +228,10 @@ class Exporter:
         if built.matrix:
             writer.last_matrix = (f"self.{attribute}{built.weight}", torch_weight_shape(node))
         writer.last_weighted = f"self.{attribute}{built.weight.removesuffix('.weight')}"
-        writer.forward.append(f"{target} = self.{attribute}({source}{self.links(writer, node)})")
+        extra = self.links(writer, node)
+        if node.kind == "bilinear" and not extra:  # x1 = x2 = the input
+            extra = f", {source}"
+        writer.forward.append(f"{target} = self.{attribute}({source}{extra})")
         return target
 
     def links(self, writer: ClassWriter, node: Layer) -> str:

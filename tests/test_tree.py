@@ -77,7 +77,8 @@ def _letters(k: int) -> str:
 
 
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "sigmoid", "softmax", "identity", "hard_swish",
-               "leaky_relu(0.2)", "elu(1.0)", "log_softmax(-1)", "ReLU", "Swish")
+               "leaky_relu(0.2)", "elu(1.0)", "log_softmax(-1)", "ReLU", "Swish", "relu6", "selu",
+               "celu(1.0)", "mish", "hard_sigmoid", "hard_tanh", "softplus", "softsign", "exponential")
 
 
 class Ends(NamedTuple):
@@ -172,9 +173,19 @@ class Gen:
             options += [self.tie] * 3
         if depth < self.MAX_DEPTH:
             options += [self.residual, self.parallel, self.moe, self.repeat, self.definition, self.frozen]
-        options += [self.param, self.scale, self.adapted]
+        options += [self.param, self.scale, self.adapted, self.normalization]
+        if rank <= 2:
+            options += [self.bilinear, self.adaptive_softmax]
+        if not keep and shape[-1].value >= 2:
+            options.append(self.slice)
+        if rank == 1 and not keep:
+            options.append(self.embedding_bag)
+        if rank == 2:
+            options += [self.cells_over_steps, self.attention_without_projections]
         if rank == 2 and not keep:
             options.append(self.tokens)
+            if shape[0].value >= 2:
+                options.append(self.stft)
         if not self.in_definition:
             options.append(self.ellipsis)
         if rank == 1:
@@ -368,6 +379,70 @@ class Gen:
         params = width * heads * key_dim + 2 * m * heads * key_dim + heads * key_dim * width
         params += 3 * heads * key_dim + width  # the biases
         return f"in({steps.expr}, {d.expr}) -> attention({h.expr}, context=mem)", (steps, d), params
+
+    def normalization(self, shape, keep=False, depth=0):
+        """Keras' Normalization: mean, variance and count, non-trainable."""
+        return "normalization", shape, 2 * shape[-1].value + 1
+
+    def bilinear(self, shape, keep=False, depth=0):
+        """PyTorch's Bilinear with the input read twice: u·c² + u."""
+        u, c = self.size(1, 4), shape[-1].value
+        bias = self.coin()
+        return (f"bilinear({u.expr}{'' if bias else ', bias=false'})", shape[:-1] + (u,),
+                u.value * c * c + (u.value if bias else 0))
+
+    def adaptive_softmax(self, shape, keep=False, depth=0):
+        """PyTorch's AdaptiveLogSoftmaxWithLoss with one cluster: a head of cutoff + 1,
+        a projection to ⌊c / div⌋ features, then to the other classes."""
+        c, cutoff = shape[-1].value, self.integer(1, 4)
+        classes = self.size(cutoff + 1, cutoff + 6)
+        div = self.pick((2, 4))
+        hidden = c // div
+        bias = self.coin()
+        params = c * (cutoff + 1) + c * hidden + hidden * (classes.value - cutoff) + (cutoff + 1 if bias else 0)
+        text = (f"adaptive_log_softmax({classes.expr}, cutoffs=({cutoff},), div_value={div}"
+                f"{', head_bias=true' if bias else ''})")
+        return text, shape[:-1] + (classes,), params
+
+    def slice(self, shape, keep=False, depth=0):
+        c = shape[-1].value
+        start = self.integer(0, c - 1)
+        stop = self.integer(start + 1, c)
+        return f"slice({start}, {stop})", shape[:-1] + (Ext(stop - start, str(stop - start)),), 0
+
+    def embedding_bag(self, shape, keep=False, depth=0):
+        vocab, dim = self.size(2, 9), self.size(1, 5)
+        return f"embedding_bag({vocab.expr}, {dim.expr})", (dim,), vocab.value * dim.value
+
+    def cells_over_steps(self, shape, keep=False, depth=0):
+        """Keras' RNN of a cell: the cell's count; the last step, or every step."""
+        cell, out, params = self.cell((shape[-1],), keep, depth)
+        if keep:
+            return f"recurrent({cell}, return_sequences=true)", (shape[0], out[0]), params
+        return f"recurrent({cell})", out, params
+
+    def attention_without_projections(self, shape, keep=False, depth=0):
+        """Keras' Attention (a scale with use_scale, one more with score_mode=concat) or
+        AdditiveAttention (a scale per feature with use_scale)."""
+        if self.coin():
+            scale, concat = self.coin(), self.coin()
+            options = [f"use_scale={str(scale).lower()}"] + (["score_mode=concat"] if concat else [])
+            return f"dot_attention({', '.join(options)})", shape, int(scale) + int(concat)
+        scale = self.coin()
+        return f"additive_attention(use_scale={str(scale).lower()})", shape, shape[-1].value if scale else 0
+
+    def stft(self, shape, keep=False, depth=0):
+        """Keras' STFTSpectrogram on (T, C): real and imaginary kernels of L × bins."""
+        steps, channels = shape[0].value, shape[-1].value
+        length = self.integer(2, min(steps, 8))
+        fft = 1 << (length - 1).bit_length()
+        bins = fft // 2 + 1
+        frames = (steps - length) // (length // 2) + 1
+        mode = self.pick(("log", "real", "stft"))
+        kernels = 1 if mode == "real" else 2
+        width = channels * bins * (2 if mode == "stft" else 1)
+        out = (Ext(frames, str(frames)), Ext(width, str(width)))
+        return f"stft_spectrogram(mode={mode}, frame_length={length})", out, kernels * length * bins
 
     def frozen(self, shape, keep=False, depth=0):
         """A frozen part: its parameters counted, not trained (its LoRA adapters are)."""
