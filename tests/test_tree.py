@@ -182,6 +182,8 @@ class Gen:
             options.append(self.embedding_bag)
         if rank == 2:
             options += [self.cells_over_steps, self.attention_without_projections]
+        if self.keras and rank in (3, 4) and all(extent.value >= 2 for extent in shape[1:-1]):
+            options.append(self.conv_lstm)
         if rank == 2 and not keep:
             options.append(self.tokens)
             if shape[0].value >= 2:
@@ -379,6 +381,25 @@ class Gen:
         params = width * heads * key_dim + 2 * m * heads * key_dim + heads * key_dim * width
         params += 3 * heads * key_dim + width  # the biases
         return f"in({steps.expr}, {d.expr}) -> attention({h.expr}, context=mem)", (steps, d), params
+
+    def conv_lstm(self, shape, keep=False, depth=0):
+        """Keras' ConvLSTM1D/2D over (T, *spatial, C): 4 gates of a convolution over the
+        input and the state, 4·f·kʳ·(C + f) + 4·f; valid or same padding, stride 1."""
+        steps, spatial, c = shape[0], shape[1:-1], shape[-1].value
+        rank = len(spatial)
+        f = self.size(1, 4)
+        k = self.integer(1, min(3, min(extent.value for extent in spatial)))
+        same = self.coin()
+        args = [f.expr, str(k)] + (["padding=same"] if same else [])
+        out_spatial = spatial if same else tuple(_add(n, Ext(1 - k, str(1 - k))) for n in spatial)
+        sequences = keep or self.coin()
+        if sequences:
+            args.append("return_sequences=true")
+        out = ((steps,) if sequences else ()) + tuple(out_spatial) + (f,)
+        if keep and out[-1].expr != shape[-1].expr:
+            return self.dense(shape, keep, depth)
+        params = 4 * f.value * k ** rank * (c + f.value) + 4 * f.value
+        return f"conv_lstm{rank}d({', '.join(args)})", out, params
 
     def normalization(self, shape, keep=False, depth=0):
         """Keras' Normalization: mean, variance and count, non-trainable."""
