@@ -27,7 +27,7 @@ from .values import number, one_line
 RUNTIME = Path(__file__).parent / "frameworks" / "torch_runtime.py"
 # The groups of the result tree written by a method of the Exporter of the same name.
 STRUCTURES = frozenset({"repeat", "residual", "parallel", "moe", "time_distributed", "bidirectional",
-                        "spectral_norm"})
+                        "spectral_norm", "recurrent"})
 
 
 # ------------------------------------------------------------------ the entry
@@ -401,6 +401,22 @@ class Exporter:
         writer.init.append(f"nn.utils.parametrizations.spectral_norm({writer.last_weighted})")
         return out
 
+    def recurrent(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
+        """Keras' RNN of cells: its chain of layers run step by step, cells from their state."""
+        (chain,) = self.parts(node)["cell"]
+        if not all(isinstance(step, Layer) for step in chain):
+            raise self.error(node, "export writes recurrent(...) of a chain of layers, not of groups")
+        built = [self.built(step, writer) for step in chain]
+        for piece in built:
+            self.helpers.update(piece.helpers)
+        self.helpers.add("Recurrence")
+        attribute = writer.attribute("recurrent")
+        sequences = ", return_sequences=True" if node.arguments["return_sequences"] else ""
+        writer.init.append(f"# {one_line(node.source, 80)}")
+        writer.init.append(f"self.{attribute} = Recurrence(nn.ModuleList([{', '.join(p.code for p in built)}]){sequences})")
+        writer.forward.append(f"{target} = self.{attribute}({source})")
+        return target
+
     def bidirectional(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
         """The recurrent layer as a class, built twice: forward and backward."""
         (layer,) = self.parts(node)["layer"]
@@ -596,19 +612,21 @@ WIDTH = 88  # black's and ruff's line length
 def wrapped(line: str) -> list[str]:
     """A line as black would write it when too long: the last call's arguments one per
     line, with a trailing comma (which black then keeps), each wrapped again if need be."""
-    if len(line) <= WIDTH or not line.endswith((")", "]")) or line.lstrip().startswith("#"):
+    comma = "," if line.endswith(",") else ""  # an argument of a call wrapped before
+    body = line[:-1] if comma else line
+    if len(line) <= WIDTH or not body.endswith((")", "]")) or line.lstrip().startswith("#"):
         return [line]
     indent = line[: len(line) - len(line.lstrip())]
-    opening = matching_open(line)
-    if opening is None or opening == 0:
+    opening = matching_open(body)
+    if opening is None or opening == 0 or not body[:opening].strip():
         return [line]
-    items = top_level_items(line[opening + 1 : -1])
+    items = top_level_items(body[opening + 1 : -1])
     if not items:
         return [line]
-    lines = [line[: opening + 1]]
+    lines = [body[: opening + 1]]
     for item in items:
         lines += wrapped(f"{indent}    {item},")
-    lines.append(f"{indent}{line[-1]}")
+    lines.append(f"{indent}{body[-1]}{comma}")
     return lines
 
 

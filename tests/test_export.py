@@ -126,7 +126,7 @@ def test_frozen_parts_keep_their_adapters_trainable():
     assert run(code, network)[:2] == (6_742_609_920, 4_194_304)
 
 
-@pytest.mark.parametrize("text, expected_line", [
+STRUCTURES = [
     ("in(10) -> residual(dense(10) -> relu, shortcut=dense(10))", "x = s + y"),
     ("in(10) -> parallel(dense(4), dense(6), merge=concat)", "x = torch.cat([b, b2], dim=1)"),
     ("in(8, 8, 3) -> parallel(conv2d(4, 1), conv2d(4, 1), merge=maximum)", "torch.stack([b, b2]).amax(dim=0)"),
@@ -147,8 +147,14 @@ def test_frozen_parts_keep_their_adapters_trainable():
      'Bidirectional(Direction(), Direction(), merge="sum")'),
     ("in(28, 28, 3) -> spectral_norm(conv2d(8, 3)) -> flatten -> spectral_norm(dense(4))",
      "nn.utils.parametrizations.spectral_norm(self.linear)"),
-], ids=["shortcut", "concat", "maximum", "moe", "sequence-conv", "image-dense", "attention", "lstm", "uneven",
-        "time-distributed", "keys-and-values", "bidirectional", "spectral-norm"])
+    ("in(10, 32) -> recurrent(lstm_cell(16) -> dense(4) -> gru_cell(8), return_sequences=true)",
+     "Recurrence("),
+]
+STRUCTURE_IDS = ["shortcut", "concat", "maximum", "moe", "sequence-conv", "image-dense", "attention", "lstm", "uneven",
+        "time-distributed", "keys-and-values", "bidirectional", "spectral-norm", "recurrent-cells"]
+
+
+@pytest.mark.parametrize("text, expected_line", STRUCTURES, ids=STRUCTURE_IDS)
 def test_structures_and_layouts(text, expected_line):
     network = symparam.parse(text, convention="torch")
     code = to_torch(network)
@@ -189,7 +195,7 @@ def test_every_layer_kind_is_written_or_refused_as_keras_only():
     from symparam.layers.base import REGISTRY
 
     by_its_group = {"input", "residual", "parallel", "moe", "frozen", "time_distributed", "bidirectional",
-                    "recurrent", "spectral_norm"}  # written by the tree walk (recurrent: refused, cells carry no state)
+                    "recurrent", "spectral_norm"}  # written by the tree walk
     assert set(REGISTRY) - set(LAYERS) == KERAS_ONLY | by_its_group
     refused = {kind for kind, builder in pytorch.BUILDERS.items() if builder is pytorch.keras_only}
     assert refused == KERAS_ONLY
@@ -215,6 +221,9 @@ def test_every_example_is_formatted_as_ruff_formats_it(tmp_path):
         text = path.read_text(encoding="utf-8")
         network = symparam.parse(text, convention="torch", path=path, **example_sizes(text))
         (tmp_path / f"{path.stem}.py").write_text(to_torch(network, path=path), encoding="utf-8")
+    for name, (text, _) in zip(STRUCTURE_IDS, STRUCTURES):  # and each structure's
+        code = to_torch(symparam.parse(text, convention="torch"))
+        (tmp_path / f"structure_{name.replace('-', '_')}.py").write_text(code, encoding="utf-8")
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     result = subprocess.run([ruff, "format", "--check", "--diff", "--isolated", str(tmp_path)],
                             capture_output=True, text=True)

@@ -328,8 +328,33 @@ class Cell(nn.Module):
         self.cell = cell
 
     def forward(self, x):
-        state = self.cell(x)
-        return state[0] if isinstance(state, tuple) else state
+        return self.step(x)[0]
+
+    def step(self, x, state=None):
+        """(output, state) of one step from the state before: LSTMCell's is (h, c)."""
+        state = self.cell(x, state)
+        return (state[0] if isinstance(state, tuple) else state), state
+
+
+class Recurrence(nn.Module):
+    """Keras' RNN of cells: the chain run at each step, each cell from its own state;
+    the last step's output, or every step's."""
+
+    def __init__(self, chain: nn.ModuleList, return_sequences: bool = False):
+        super().__init__()
+        self.chain, self.return_sequences = chain, return_sequences
+
+    def forward(self, x):
+        states, outputs = [None] * len(self.chain), []
+        for t in range(x.shape[1]):
+            y = x[:, t]
+            for index, layer in enumerate(self.chain):
+                if isinstance(layer, Cell):
+                    y, states[index] = layer.step(y, states[index])
+                else:
+                    y = layer(y)
+            outputs.append(y)
+        return torch.stack(outputs, dim=1) if self.return_sequences else outputs[-1]
 
 
 class AdaptiveLogSoftmax(nn.AdaptiveLogSoftmaxWithLoss):
