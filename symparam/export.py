@@ -168,6 +168,8 @@ class Exporter:
         self.concrete = concrete  # the Network counted with the sizes given, or None
         self.classes: list[tuple[str, str, str]] = []  # (name, key, text)
         self.helpers: set[str] = set()
+        self.top: ClassWriter | None = None  # the model's class, once write() begins it
+        self.tied: dict[str, tuple] = {}  # `as NAME` -> its matrix (code, torch shape), for tie=
 
     # -------------------------------------------------------------- nodes
 
@@ -465,7 +467,7 @@ class Exporter:
         if not (isinstance(chains[0], Group) and chains[0].kind == "chain"):
             chains = [self.tree]
         top = ClassWriter(self.model_name, Code())
-        self.top, self.tied = top, {}
+        self.top = top
         inputs = []
         for number_, chain in enumerate(chains, start=1):
             var = "x" if len(chains) == 1 else top.variable(f"x{number_}")
