@@ -29,17 +29,20 @@ from .errors import SymparamError
 from .export import (
     WIDTH,
     header,
-    plain_size,
+    inferred_line,
     matching_open,
+    model_docstring,
+    plain_size,
     reads_ids,
     top_level_items,
     tuple_text,
+    without_unread,
 )
 from .export_keras_layers import CELLS, LAYERS, Built, cell_constructor, keras_axis, tied_dense
 from .export_layers import Unsupported
 from .pycode import Code, python_name
 from .results import Group, Layer
-from .values import number, one_line
+from .values import one_line
 
 RUNTIME = Path(__file__).parent / "frameworks" / "keras_runtime.py"
 
@@ -489,16 +492,8 @@ class KerasExporter:
         writer.lines[loop] = "    " * writer.depth + f"for {index} in {bounds}:"
         return target
 
-    def parts(self, node: Group) -> dict[str, list]:
-        """The children of a layer holding chains, by its parameter: {"body": [...], ...}."""
-        out: dict[str, list] = {}
-        children = iter(node.children)
-        for param, size in node.parts or ():
-            out.setdefault(param, []).append([next(children) for _ in range(size)])
-        return out
-
     def residual(self, writer: FunctionWriter, node: Group, source: str, target: str) -> str:
-        parts = self.parts(node)
+        parts = node.chains()
         writer.line(f"# {one_line(node.source, 80)}")
         body = self.branch(writer, parts["body"][0], source, "y")
         shortcut = self.branch(writer, parts["shortcut"][0], source, "s") if "shortcut" in parts else source
@@ -517,7 +512,7 @@ class KerasExporter:
 
     def parallel(self, writer: FunctionWriter, node: Group, source: str, target: str) -> str:
         writer.line(f"# {one_line(node.source, 80)}")
-        outs = [self.branch(writer, branch, source, "b") for branch in self.parts(node)["branches"]]
+        outs = [self.branch(writer, branch, source, "b") for branch in node.chains()["branches"]]
         merge = node.arguments["merge"]
         if merge == "concat":
             axis = keras_axis(node.arguments["axis"], len(node.output_shape))
@@ -531,7 +526,7 @@ class KerasExporter:
 
     def moe(self, writer: FunctionWriter, node: Group, source: str, target: str) -> str:
         """A Mixture of experts, each a function of its own made a model (submodel)."""
-        (expert,) = self.parts(node)["expert"]
+        (expert,) = node.chains()["expert"]
         if tuple(node.input_shape[:-1]) != tuple(node.output_shape[:-1]):
             raise self.error(node, "export writes a mixture whose experts keep the positions "
                                    "(it routes each position)")
@@ -561,7 +556,7 @@ class KerasExporter:
     def time_distributed(self, writer: FunctionWriter, node: Group, source: str, target: str) -> str:
         """layers.TimeDistributed: of the layer itself when the chain is one, else of
         the chain's function made a model (submodel) reading one step."""
-        (chain,) = self.parts(node)["layer"]
+        (chain,) = node.chains()["layer"]
         writer.line(f"# {one_line(node.source, 80)}")
         layer = self.one_layer(writer, chain[0]) if len(chain) == 1 else None
         if layer is None:
@@ -579,7 +574,7 @@ class KerasExporter:
         layer) as layers.Bidirectional of that recurrent layer, spectral_norm(layer) as
         layers.SpectralNormalization of that layer."""
         if node.kind == "spectral_norm":
-            (chain,) = self.parts(node)["layer"]
+            (chain,) = node.chains()["layer"]
             layer = self.one_layer(writer, chain[0]) if len(chain) == 1 else None
             if layer is None:
                 raise self.error(node, "export to Keras writes spectral_norm(...) of one layer")
@@ -587,14 +582,14 @@ class KerasExporter:
             extra = "" if iterations == 1 else f", power_iterations={writer.code.expr(iterations)}"
             return f"layers.SpectralNormalization({layer}{extra})"
         if node.kind == "recurrent":
-            (cells,) = self.parts(node)["cell"]
+            (cells,) = node.chains()["cell"]
             if not all(isinstance(cell, Layer) and cell.kind in CELLS for cell in cells):
                 raise self.error(node, "export to Keras writes recurrent(...) of cells (lstm_cell, ...) only")
             texts = [self.frozen_if(cell, cell_constructor(cell.kind, cell.arguments, writer.code)) for cell in cells]
             cell = texts[0] if len(texts) == 1 else f"[{', '.join(texts)}]"  # stacked
             sequences = ", return_sequences=True" if node.arguments["return_sequences"] else ""
             return f"layers.RNN({cell}{sequences})"
-        (chain,) = self.parts(node)["layer"]
+        (chain,) = node.chains()["layer"]
         layer = self.one_layer(writer, chain[0]) if len(chain) == 1 else None
         if layer is None or not layer.startswith(("layers.RNN(", "layers.LSTM(", "layers.GRU(", "layers.SimpleRNN(")):
             raise self.error(node, "export to Keras writes bidirectional(...) of one recurrent layer")
@@ -723,20 +718,10 @@ class KerasExporter:
         return "\n".join(lines)
 
     def inferred_line(self, name: str) -> str:
-        stem, c0, c1 = self.inferred[name]
-        value = f"len({stem}) - 1" if c0 == 0 else f"len({stem}) - {1 + c0}"
-        return f"{name} = {value}" if c1 == 1 else f"{name} = ({value}) // {c1}"
+        return inferred_line(name, self.inferred[name])
 
     def model_docstring(self) -> str:
-        """What the parameters add up to: the formula, and its value at the defaults."""
-        lines = ["Generated by symparam."]
-        if self.formula is not None and len(self.formula) <= 70:
-            lines.append(f"Parameters: {self.formula}")
-        if self.concrete is not None:
-            lines.append(f"{number(self.concrete.value)} with the default sizes.")
-        if len(lines) == 1:
-            return lines[0]
-        return "\n\n    ".join([lines[0], "\n    ".join(lines[1:])]) + "\n    "
+        return model_docstring(self.formula, self.concrete)
 
     def main_block(self) -> str:
         """Build the model, on PyTorch's backend on the meta device (no memory, no
@@ -779,12 +764,7 @@ def _base_name(nodes, default: str = "block") -> str:
 
 def _read_stages(writer: FunctionWriter) -> list[str]:
     """The function's lines without the `NAME = ...` that nothing reads."""
-    unread = {
-        index for name, index in writer.kept.items()
-        if not any(re.search(rf"(?<![\w.]){name}\b", line) for at, line in enumerate(writer.lines)
-                   if at != index and not line.lstrip().startswith("#"))
-    }
-    return [line for at, line in enumerate(writer.lines) if at not in unread]
+    return without_unread(writer.lines, writer.kept)
 
 
 def keras_wrapped(line: str) -> list[str]:

@@ -119,6 +119,15 @@ class Group(
     __slots__ = ()
     params = property(itemgetter(9))  # the field, not _Node's w + b + n
 
+    def chains(self) -> dict[str, list]:
+        """A layer holding chains: its children by parameter, a list of nodes per chain
+        ({"body": [[...]], "shortcut": [[...]]}, parallel's "branches" one per branch)."""
+        out: dict[str, list] = {}
+        children = iter(self.children)
+        for param, size in self.parts or ():
+            out.setdefault(param, []).append([next(children) for _ in range(size)])
+        return out
+
 
 Node = Layer | Group
 
