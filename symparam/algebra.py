@@ -8,8 +8,9 @@ the methods here, never `/`: on ints `/` gives a float, and a float is never a c
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any, Protocol
+
+from .exact import fraction, is_fraction
 
 
 class NeedsSymbols(Exception):
@@ -21,20 +22,20 @@ class NotDivisible(ArithmeticError):
 
 
 def is_number(value) -> bool:
-    return isinstance(value, (int, Fraction)) or bool(getattr(value, "is_number", False))
+    return (isinstance(value, int) or is_fraction(value)) or bool(getattr(value, "is_number", False))
 
 
 def is_integer(value) -> bool:
     if isinstance(value, int):
         return True
-    if isinstance(value, Fraction):
+    if is_fraction(value):
         return value.denominator == 1
     return bool(getattr(value, "is_integer", False)) and bool(getattr(value, "is_number", False))
 
 
 def normalize(value):
     """Fractions that are whole become ints, so results are exact Python ints."""
-    if isinstance(value, Fraction) and value.denominator == 1:
+    if is_fraction(value) and value.denominator == 1:
         return int(value)
     return value
 
@@ -67,7 +68,7 @@ def _divides(divisor, value) -> bool | None:
     """Whether `divisor` divides `value` exactly; None when either is not a number."""
     if not (is_number(divisor) and is_number(value)) or divisor == 0:
         return None
-    return Fraction(value) / Fraction(divisor) == int(Fraction(value) / Fraction(divisor))
+    return fraction(value) / fraction(divisor) == int(fraction(value) / fraction(divisor))
 
 
 class _Shapes:
@@ -94,18 +95,18 @@ class Concrete(_Shapes):
         raise NeedsSymbols(name)
 
     def divide(self, a, b):
-        return normalize(Fraction(a) / Fraction(b))
+        return normalize(fraction(a) / fraction(b))
 
     def exact_divide(self, a, b):
         if not _divides(b, a):
             raise NotDivisible(f"{b} does not divide {a}")
-        return normalize(Fraction(a) / Fraction(b))
+        return normalize(fraction(a) / fraction(b))
 
     def divides(self, divisor, value) -> bool | None:
         return _divides(divisor, value)
 
     def floor_divide(self, a, b):
-        return Fraction(a) // Fraction(b)
+        return fraction(a) // fraction(b)
 
     def floor(self, value):
         return int(value // 1)
@@ -114,7 +115,7 @@ class Concrete(_Shapes):
         return int(-((-value) // 1))
 
     def power(self, base, exponent):
-        return normalize(Fraction(base) ** exponent)
+        return normalize(fraction(base) ** exponent)
 
     def maximum(self, a, b):
         return max(a, b)
@@ -148,7 +149,7 @@ class Symbolic(_Shapes):
         self._bases: dict[str, Any] = {}
 
     def number(self, value):
-        if isinstance(value, Fraction):
+        if is_fraction(value):
             return self.sp.Rational(value.numerator, value.denominator)
         return self.sp.Integer(value)
 
@@ -227,7 +228,7 @@ class Symbolic(_Shapes):
         return expr.xreplace(point)
 
     def as_expr(self, value):
-        return self.number(value) if isinstance(value, (int, Fraction)) else value
+        return self.number(value) if (isinstance(value, int) or is_fraction(value)) else value
 
     def substitute(self, value, symbol, replacement):
         return self.as_expr(value).subs(symbol, replacement)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
+from .exact import fraction, is_fraction
 from . import ast
 from .errors import SymparamError
 from .algebra import is_integer
@@ -49,11 +49,11 @@ def sizes_from_keywords(keywords: Mapping[str, Any]) -> Sizes:
 
 
 def _exact(name: str, value):
-    if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
+    if isinstance(value, bool) or not (isinstance(value, int) or is_fraction(value)):
         if hasattr(value, "is_Integer") and value.is_Integer:  # a SymPy Integer
             return int(value)
         if hasattr(value, "is_Rational") and value.is_Rational:
-            return Fraction(int(value.p), int(value.q))
+            return fraction(int(value.p), int(value.q))
         raise SymparamError(
             f"{name}: sizes are exact numbers (int or Fraction), not {type(value).__name__} "
             f"{value!r}"

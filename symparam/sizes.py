@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
+from .exact import fraction
 from . import ast
 from .algebra import Concrete, NeedsSymbols, is_integer, is_number
 from .errors import SymparamError
@@ -120,7 +120,7 @@ def _bits(value) -> int:
         return value.bit_length()
     if not is_number(value):
         return 0
-    magnitude = abs(Fraction(value))
+    magnitude = abs(fraction(value))
     return max(magnitude.numerator.bit_length(), magnitude.denominator.bit_length())
 
 
@@ -241,7 +241,7 @@ def _linear_in_one_name(expr, sizes: Sizes):
     for x in (0, 1, 2):
         scope = Scope(sizes.merged(Sizes(scalars={name: x})))
         try:
-            values.append(Fraction(evaluate(expr, Concrete(), scope)))
+            values.append(fraction(evaluate(expr, Concrete(), scope)))
         except (NeedsSymbols, SymparamError, ZeroDivisionError):
             return None
     c0, c1 = values[0], values[1] - values[0]

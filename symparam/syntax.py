@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from fractions import Fraction
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
+from .exact import fraction
 from .building import building
 from . import ast, tables
 from .errors import SymparamError
@@ -569,7 +569,7 @@ def _may_be_layer(value) -> bool:
     return False
 
 
-def _number(text: str) -> int | Fraction:
+def _number(text: str):  # an int, or a Fraction for 0.5
     """A NUMBER token's exact value: 64, 0.5 (1/2), 1e-5 (1/100000); never a float."""
     digits = text.replace("_", "")
     if digits.isdigit() and len(digits) <= _PLAIN_DIGITS:  # the usual case, ten times faster
@@ -581,7 +581,7 @@ def _number(text: str) -> int | Fraction:
     if len(written) > MAX_DIGITS or shift is None or len(written) + shift > MAX_DIGITS or shift < -MAX_DIGITS:
         raise ValueError(f"a number of more than {MAX_DIGITS:,} digits, symparam's limit")
     with unlimited_digits():  # Python's own limit, 4,300 digits, is below symparam's
-        value = Fraction(int(written or "0")) * Fraction(10) ** shift
+        value = fraction(int(written or "0")) * fraction(10) ** shift
     return int(value) if value.denominator == 1 else value
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
-from fractions import Fraction
 from functools import wraps
 from typing import Any, NamedTuple
+
+from .exact import fraction, is_fraction
 
 UNITS = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
 NOTATIONS = ("unicode", "ascii", "sympy")
@@ -92,7 +93,7 @@ def is_concrete(value) -> bool:
 
 def show(value) -> str:
     """A size as a person writes it: 3/2 as 1.5, 1/3 as 1/3, 12 as 12."""
-    if isinstance(value, Fraction) and value.denominator != 1:
+    if is_fraction(value) and value.denominator != 1:
         denominator = value.denominator
         for prime in (2, 5):
             while denominator % prime == 0:
@@ -112,7 +113,7 @@ def show(value) -> str:
 def text(value) -> str:
     """A value as text: 13002, or a formula in the notation in use (12·d² + 13·d)."""
     current = _NOTATION.get()
-    if current.style == "sympy" or is_concrete(value) or isinstance(value, (int, Fraction)):
+    if current.style == "sympy" or is_concrete(value) or (isinstance(value, int) or is_fraction(value)):
         return sympy_text(value)
     with unlimited_digits():
         from .printing import readable
@@ -160,7 +161,7 @@ def readable(value) -> str:
     value = int(value)
     for size, suffix in UNITS:
         if abs(value) >= 10 * 10**3 and abs(value) >= size:
-            tenths = round(Fraction(abs(value) * 10, size))  # half to even, as format() does
+            tenths = round(fraction(abs(value) * 10, size))  # half to even, as format() does
             sign = "-" if value < 0 else ""
             return f"{sign}{number(tenths // 10)}.{tenths % 10}{suffix}"
     return ""
@@ -171,7 +172,7 @@ def percent(part, whole) -> str:
     '0.0622%'. Exact: rounded half to even from the fraction, never through a float."""
     if not (is_concrete(part) and is_concrete(whole)) or whole == 0:
         return ""
-    hundredths = round(Fraction(int(part) * 100 * 10**4, int(whole)))
+    hundredths = round(fraction(int(part) * 100 * 10**4, int(whole)))
     whole_part, decimals = divmod(hundredths, 10**4)
     return f"{number(whole_part)}.{decimals:04d}%"
 
@@ -185,7 +186,7 @@ def latex(value) -> str:
     """LaTeX for a count or a formula; whole numbers grouped as 12{,}730 everywhere."""
     if is_concrete(value):
         return number(value).replace(",", "{,}")
-    if isinstance(value, Fraction):
+    if is_fraction(value):
         return rf"\frac{{{latex(value.numerator)}}}{{{latex(value.denominator)}}}"
     from .latex import to_latex
     from .printing import arranged
