@@ -124,11 +124,10 @@ class _Counter:
         branches = {}
         links = {}
         varargs = ir.kind.varargs
-        stages = {param.name: param for param in (*ir.kind.params, varargs) if param is not None}
         for param, chains in ir.branches:
             outs = []
             many = varargs is not None and varargs.name == param
-            fed = stages[param].reads(shape)
+            fed = next(stage for stage in ir.kind.chains if stage.name == param).reads(shape)
             if fed is None:  # the input has no step to feed: the layer itself says so
                 branches[param] = None
                 continue

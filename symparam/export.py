@@ -321,7 +321,7 @@ class Exporter:
         attribute = writer.attribute(_attribute_name(base) + "s")
         times = writer.code.expr(node.times)
         writer.init.append(f"# {one_line(node.source, 80)}")
-        writer.init += _list_lines(attribute, self.instance(writer, body), "_", f"range({times})")
+        writer.init.append(_module_list(attribute, self.instance(writer, body), "_", f"range({times})"))
         return self.loop(writer, attribute, base, body.needs, source, target)
 
     def summed(self, writer: ClassWriter, node: Group, source: str, target: str) -> str:
@@ -345,7 +345,7 @@ class Exporter:
             writer.code.unbind(s.index)
         attribute = writer.attribute(_attribute_name(base) + "s")
         writer.init.append(f"# {one_line(node.source, 80)}")
-        writer.init += _list_lines(attribute, item, index, bounds)
+        writer.init.append(_module_list(attribute, item, index, bounds))
         if isinstance(step, Layer) and step.count.frozen is not None:  # in a frozen part
             writer.init.append(f"freeze(self.{attribute})")
             self.helpers.add("freeze")
@@ -611,8 +611,9 @@ def without_unread(lines: list[str], kept: dict[str, int]) -> list[str]:
     return [line for at, line in enumerate(lines) if at not in unread]
 
 
-def _list_lines(attribute: str, item: str, index: str, bounds: str) -> list[str]:
-    return [f"self.{attribute} = nn.ModuleList([{item} for {index} in {bounds}])"]
+def _module_list(attribute: str, item: str, index: str, bounds: str) -> str:
+    """self.blocks = nn.ModuleList([Block(d, H) for _ in range(L)]) (wrapped later if long)."""
+    return f"self.{attribute} = nn.ModuleList([{item} for {index} in {bounds}])"
 
 
 WIDTH = 88  # black's and ruff's line length

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .export_layers import Unsupported
+from .export_layers import Unsupported, call, one_or_tuple, reshape_target
 from .frameworks import registry
 from .layers.core import ACTIVATIONS
 from .pycode import Code
@@ -34,30 +34,12 @@ class Built(NamedTuple):
 LAYERS, writes = registry()  # kind -> its writer; @writes("conv1d", "conv2d") registers one
 
 
-def call(name: str, *arguments: str, **keywords: str | None) -> str:
-    items = [*arguments, *(f"{key}={value}" for key, value in keywords.items() if value is not None)]
-    return f"{name}({', '.join(items)})"
-
-
-def real(value, code: Code) -> str:
-    """A rate, slope or scale as Python writes a float: 0.1, not 1 // 10."""
-    return code.real(value)
-
-
 def keras_axis(axis, rank: int) -> str | None:
     """An axis as Keras numbers it, as symparam's axis= is written (1 the first after
     the batch, -1 the last); None for the last, Keras' default."""
     if axis is None or int(axis) in (-1, rank):
         return None
     return str(int(axis))
-
-
-def one_or_tuple(values, code: Code) -> str:
-    """(3, 3) as 3, as Keras takes a square kernel; else the tuple."""
-    values = tuple(values)
-    if all(value == values[0] for value in values):
-        return code.expr(values[0])
-    return code.value(values)
 
 
 def steps(values, code: Code) -> str | None:
@@ -109,27 +91,27 @@ def softmax(kind, args, shape, code: Code) -> Built:
 @writes("leaky_relu")
 def leaky_relu(kind, args, shape, code: Code) -> Built:
     slope = args["negative_slope"]
-    return Built(call("layers.LeakyReLU", negative_slope=None if slope is None else real(slope, code)))
+    return Built(call("layers.LeakyReLU", negative_slope=None if slope is None else code.real(slope)))
 
 
 @writes("elu")
 def elu(kind, args, shape, code: Code) -> Built:
     alpha = args["alpha"]
-    return Built(call("layers.ELU", alpha=None if alpha is None else real(alpha, code)))
+    return Built(call("layers.ELU", alpha=None if alpha is None else code.real(alpha)))
 
 
 @writes("celu")
 def celu(kind, args, shape, code: Code) -> Built:
     if args["alpha"] is None or args["alpha"] == 1:
         return Built('layers.Activation("celu")')
-    alpha = real(args["alpha"], code)
+    alpha = code.real(args["alpha"])
     return Built(f"layers.Lambda(lambda t: keras.activations.celu(t, alpha={alpha}))")
 
 
 @writes("dropout")
 def dropout(kind, args, shape, code: Code) -> Built:
     rate = args["rate"]  # Keras asks for one: PyTorch's default when none is written
-    return Built(call("layers.Dropout", real(0.5 if rate is None else rate, code)))
+    return Built(call("layers.Dropout", code.real(0.5 if rate is None else rate)))
 
 
 @writes("prelu")
@@ -198,10 +180,7 @@ def flatten(kind, args, shape, code: Code) -> Built:
 
 @writes("reshape")
 def reshape(kind, args, shape, code: Code) -> Built:
-    target = args["shape"]
-    if len(target) == 1 and isinstance(target[0], tuple):  # reshape((1, 12)), as Keras writes it
-        target = target[0]
-    return Built(f"layers.Reshape({code.value(tuple(target))})")
+    return Built(f"layers.Reshape({code.value(reshape_target(args))})")
 
 
 @writes("select")
@@ -275,11 +254,16 @@ def conv_transpose(kind, args, shape, code: Code) -> Built:
     return Built(text, after=after)
 
 
+def _multiplier(args, code: Code) -> dict:
+    """depth_multiplier=, written when it is not Keras' default of 1."""
+    if args["depth_multiplier"] == 1:
+        return {}
+    return {"depth_multiplier": code.expr(args["depth_multiplier"])}
+
+
 @writes("depthwise_conv1d", "depthwise_conv2d")
 def depthwise(kind, args, shape, code: Code) -> Built:
-    keywords: dict = {}
-    if args["depth_multiplier"] != 1:
-        keywords["depth_multiplier"] = code.expr(args["depth_multiplier"])
+    keywords = _multiplier(args, code)
     before = window(args, shape, code, keywords)
     text = call(f"layers.DepthwiseConv{suffix(shape)}", one_or_tuple(args["kernel"], code),
                 **with_activation(keywords, args))
@@ -288,9 +272,7 @@ def depthwise(kind, args, shape, code: Code) -> Built:
 
 @writes("separable_conv1d", "separable_conv2d")
 def separable(kind, args, shape, code: Code) -> Built:
-    keywords: dict = {}
-    if args["depth_multiplier"] != 1:
-        keywords["depth_multiplier"] = code.expr(args["depth_multiplier"])
+    keywords = _multiplier(args, code)
     before = window(args, shape, code, keywords)
     text = call(f"layers.SeparableConv{suffix(shape)}", code.expr(args["filters"]),
                 one_or_tuple(args["kernel"], code), **with_activation(keywords, args))
@@ -548,4 +530,4 @@ def tokens(kind, args, shape, code: Code) -> Built:
 @writes("scale")
 def scale(kind, args, shape, code: Code) -> Built:
     init = args["init"]
-    return Built(call("Scale", *(() if init is None else (real(init, code),))), frozenset({"Scale"}))
+    return Built(call("Scale", *(() if init is None else (code.real(init),))), frozenset({"Scale"}))

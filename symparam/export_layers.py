@@ -60,7 +60,8 @@ def last_axis(text: str, shape, helpers=frozenset(), **options) -> Built:
     return Built(text, helpers, **options)
 
 
-def call(name: str, *arguments: str, **keywords: str) -> str:
+def call(name: str, *arguments: str, **keywords: str | None) -> str:
+    """A constructor call as source: its arguments, then the keywords given (not None)."""
     items = [*arguments, *(f"{key}={value}" for key, value in keywords.items() if value is not None)]
     return f"{name}({', '.join(items)})"
 
@@ -201,11 +202,15 @@ def flatten(kind, args, shape, code: Code) -> Built:
     return Built("nn.Flatten()")
 
 
+def reshape_target(args) -> tuple:
+    """reshape's target shape: reshape(1, 12), or reshape((1, 12)) as Keras writes it."""
+    target = args["shape"]
+    return target[0] if len(target) == 1 and isinstance(target[0], tuple) else tuple(target)
+
+
 @writes("reshape")
 def reshape(kind, args, shape, code: Code) -> Built:
-    target = args["shape"]
-    if len(target) == 1 and isinstance(target[0], tuple):  # reshape((1, 12)), as Keras writes it
-        target = target[0]
+    target = reshape_target(args)
     return Built(call("Reshape", *(code.expr(extent) for extent in target)), frozenset({"Reshape"}))
 
 
@@ -222,8 +227,8 @@ def slice_(kind, args, shape, code: Code) -> Built:
 # ------------------------------------------------------------------ convolutions
 
 
-def _tuple_or_one(values, code: Code) -> str:
-    """(3, 3) as 3, as PyTorch writes a square kernel; else the tuple."""
+def one_or_tuple(values, code: Code) -> str:
+    """(3, 3) as 3, as PyTorch and Keras take a square kernel; else the tuple."""
     values = tuple(values)
     if all(value == values[0] for value in values):
         return code.expr(values[0])
@@ -247,23 +252,23 @@ def _conv_padding(args, rank: int, code: Code) -> tuple[str | None, str | None]:
         return '"same"', None
     if any(before != after for before, after in padding):
         return None, f"nn.ZeroPad{rank}d({_zeros(padding, rank, code)})"
-    return _tuple_or_one([before for before, _ in padding], code), None
+    return one_or_tuple([before for before, _ in padding], code), None
 
 
 def _conv(torch_class: str, inputs, outputs, args, rank: int, code: Code, groups=None, stride=True) -> str:
     padding, zeros = _conv_padding(args, rank, code) if stride else (None, None)
     keywords = {}
     if stride and any(step != 1 for step in args["stride"]):
-        keywords["stride"] = _tuple_or_one(args["stride"], code)
+        keywords["stride"] = one_or_tuple(args["stride"], code)
     if padding is not None:
         keywords["padding"] = padding
     if stride and any(step != 1 for step in args["dilation"]):
-        keywords["dilation"] = _tuple_or_one(args["dilation"], code)
+        keywords["dilation"] = one_or_tuple(args["dilation"], code)
     if groups is not None:
         keywords["groups"] = groups
     if not args["bias"]:
         keywords["bias"] = "False"
-    kernel = _tuple_or_one(args["kernel"], code) if stride else "1"
+    kernel = one_or_tuple(args["kernel"], code) if stride else "1"
     text = call(f"nn.{torch_class}{rank}d", code.expr(inputs), code.expr(outputs), kernel, **keywords)
     return text if zeros is None else f"nn.Sequential({zeros}, {text})"
 
@@ -284,21 +289,21 @@ def conv_transpose(kind, args, shape, code: Code) -> Built:
         raise Unsupported("export writes a transposed convolution with padding=same only when kernel = stride")
     keywords = {}
     if any(step != 1 for step in args["stride"]):
-        keywords["stride"] = _tuple_or_one(args["stride"], code)
+        keywords["stride"] = one_or_tuple(args["stride"], code)
     if padding not in ("valid", "same"):
         if any(before != after for before, after in padding):
             raise Unsupported("PyTorch's transposed convolutions crop both ends alike")
-        keywords["padding"] = _tuple_or_one([before for before, _ in padding], code)
+        keywords["padding"] = one_or_tuple([before for before, _ in padding], code)
     if args["output_padding"]:
-        keywords["output_padding"] = _tuple_or_one(args["output_padding"], code)
+        keywords["output_padding"] = one_or_tuple(args["output_padding"], code)
     if any(step != 1 for step in args["dilation"]):
-        keywords["dilation"] = _tuple_or_one(args["dilation"], code)
+        keywords["dilation"] = one_or_tuple(args["dilation"], code)
     if args["groups"] != 1:
         keywords["groups"] = code.expr(args["groups"])
     if not args["bias"]:
         keywords["bias"] = "False"
     text = call(f"nn.ConvTranspose{rank}d", code.expr(shape[-1]), code.expr(args["filters"]),
-                _tuple_or_one(args["kernel"], code), **keywords)
+                one_or_tuple(args["kernel"], code), **keywords)
     return with_activation(channels_first(text, shape), args, shape)
 
 
@@ -380,17 +385,17 @@ def pool(kind, args, shape, code: Code) -> Built:
         raise Unsupported("PyTorch's pooling takes a number of zeros, not padding=same")
     keywords = {}
     if args["stride"] is not None and tuple(args["stride"]) != tuple(args["pool"]):
-        keywords["stride"] = _tuple_or_one(args["stride"], code)
+        keywords["stride"] = one_or_tuple(args["stride"], code)
     if padding != "valid":
         if any(before != after for before, after in padding):
             raise Unsupported("PyTorch's pooling pads both ends alike")
-        keywords["padding"] = _tuple_or_one([before for before, _ in padding], code)
+        keywords["padding"] = one_or_tuple([before for before, _ in padding], code)
     if args.get("dilation") and any(step != 1 for step in args["dilation"]):
-        keywords["dilation"] = _tuple_or_one(args["dilation"], code)
+        keywords["dilation"] = one_or_tuple(args["dilation"], code)
     if args["ceil_mode"]:
         keywords["ceil_mode"] = "True"
     name = "MaxPool" if kind.startswith("max") else "AvgPool"
-    text = call(f"nn.{name}{rank}d", _tuple_or_one(args["pool"], code), **keywords)
+    text = call(f"nn.{name}{rank}d", one_or_tuple(args["pool"], code), **keywords)
     return channels_first(text, shape)
 
 
@@ -398,7 +403,7 @@ def pool(kind, args, shape, code: Code) -> Built:
 def adaptive_pool(kind, args, shape, code: Code) -> Built:
     rank = len(shape) - 1
     name = "AdaptiveMaxPool" if "max" in kind else "AdaptiveAvgPool"
-    return channels_first(call(f"nn.{name}{rank}d", _tuple_or_one(args["output_size"], code)), shape)
+    return channels_first(call(f"nn.{name}{rank}d", one_or_tuple(args["output_size"], code)), shape)
 
 
 @writes("global_avg_pool", "global_max_pool")
@@ -423,12 +428,12 @@ def cropping(kind, args, shape, code: Code) -> Built:
 @writes("upsampling1d", "upsampling2d", "upsampling3d")
 def upsampling(kind, args, shape, code: Code) -> Built:
     if args["target"] is not None:
-        text = f"nn.Upsample(size={_tuple_or_one(args['target'], code)})"
+        text = f"nn.Upsample(size={one_or_tuple(args['target'], code)})"
     else:
         factors = tuple(args["size"])
         if any(not getattr(factor, "is_Integer", isinstance(factor, int)) for factor in factors):
             raise Unsupported("export writes upsampling by whole factors, or to a target size")
-        text = f"nn.Upsample(scale_factor={_tuple_or_one(factors, code)})"
+        text = f"nn.Upsample(scale_factor={one_or_tuple(factors, code)})"
     return channels_first(text, shape)
 
 
