@@ -99,6 +99,42 @@ def test_the_shipped_tables_are_those_of_the_grammar():
         assert loaded.parse(example, start="start") == built.parse(example, start="start")
 
 
+# ====================================================================== the layer index
+
+
+def test_the_layer_index_is_that_of_the_modules():
+    from symparam import layers
+    from symparam.layers import index
+
+    assert index.MODULES == layers.holders(), (
+        "a layer kind was added, renamed or moved: rewrite the index with "
+        "python -c \"from symparam import layers; layers.write_index()\""
+    )
+
+
+def test_a_count_imports_only_the_layer_modules_it_names():
+    program = (
+        "import sys, symparam;"
+        "symparam.count('in(4) -> dense(3) -> dropout(0.5) -> dense(2)');"
+        "print(sorted(m for m in sys.modules if m.startswith('symparam.layers.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "['symparam.layers.base', 'symparam.layers.core', 'symparam.layers.index']"
+
+
+def test_every_kind_is_found_by_each_of_its_names_in_a_fresh_process():
+    # lookup imports a kind's module on first use: each name must lead to its kind.
+    program = (
+        "from symparam.layers import base, index;"
+        "missing = [name for name in index.MODULES if base.lookup(name) is None];"
+        "print(missing, len(base.REGISTRY))"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    from symparam.layers import REGISTRY
+
+    assert run.stdout.strip() == f"[] {len(REGISTRY)}"
+
+
 # ====================================================================== valid, once refused
 
 

@@ -18,6 +18,8 @@ count and its output shape. It never runs other layers: a kind that holds chains
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Mapping
+from importlib import import_module
 from typing import Any
 
 from .. import ast
@@ -407,7 +409,39 @@ def _kind(name, params, apply, aliases, doc, varargs) -> LayerKind:
     )
 
 
-REGISTRY: dict[str, LayerKind] = {}
+class _Registry(Mapping):
+    """Every layer kind by its canonical name. A count imports only the modules of the
+    kinds it names (index.py says which module holds which name); reading the whole
+    registry imports them all, once."""
+
+    def __init__(self):
+        self.kinds: dict[str, LayerKind] = {}
+        self.complete = False
+
+    def _all(self) -> dict[str, LayerKind]:
+        if not self.complete:
+            for module in dict.fromkeys(_index().MODULES.values()):
+                import_module(f"{__package__}.{module}")
+            self.complete = True
+        return self.kinds
+
+    def __getitem__(self, name):
+        return self._all()[name]
+
+    def __setitem__(self, name, kind):  # for tests that swap a kind out (monkeypatch)
+        self._all()[name] = kind
+
+    def __delitem__(self, name):
+        del self._all()[name]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self):
+        return len(self._all())
+
+
+REGISTRY = _Registry()
 _BY_NAME: dict[str, LayerKind] = {}
 
 
@@ -421,18 +455,29 @@ def layer(name: str, *, params=(), aliases=(), doc: str = "", varargs: Param | N
             if key in _BY_NAME:
                 raise ValueError(f"layer name {key!r} registered twice")
             _BY_NAME[key] = kind
-        REGISTRY[name] = kind
+        REGISTRY.kinds[name] = kind
         return apply
 
     return register
 
 
 def lookup(name: str) -> LayerKind | None:
-    return _BY_NAME.get(name)
+    kind = _BY_NAME.get(name)
+    if kind is None and name in _index().MODULES:
+        import_module(f"{__package__}.{_index().MODULES[name]}")
+        kind = _BY_NAME.get(name)
+    return kind
 
 
 def all_names() -> list[str]:
-    return list(_BY_NAME)
+    """Every layer name and alias, without importing the kinds."""
+    return list(_index().MODULES)
+
+
+def _index():
+    from . import index
+
+    return index
 
 
 # ------------------------------------------------------------------ one call of a kind
