@@ -145,6 +145,8 @@ def long_chains(runs: int) -> None:
             },
             runs,
         )
+        network = symparam.parse(text)
+        times["compute"] = best_time(network.compute, runs)
         print(f"  {kind}: in({width}) -> dense({width}) -> ...")
         figures = {name: duration(seconds) for name, seconds in times.items()}
         report("Lark alone, minimal grammar (the floor)", figures["floor"])
@@ -155,6 +157,9 @@ def long_chains(runs: int) -> None:
         growth = times["double"] / times["parse"]
         report(f"symparam.parse, {2 * DEPTH:,} layers vs {DEPTH:,}", figures["double"], growth,
                "<= 2.2", growth <= 2.2)
+        ratio = times["compute"] / times["parse"]  # the same linear walk, once more
+        report("its compute (Network.compute) vs its count", duration(times["compute"]), ratio,
+               "<= 1", ratio <= 1)
 
 
 # ------------------------------------------------------------------ sweep

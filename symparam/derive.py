@@ -83,15 +83,17 @@ def _symbol(network, name: str):
     return symbol
 
 
-def leading_term(network, name: str):
-    """The term that dominates as `name` grows: GPT-2's count -> 12·L·d² for d.
+def leading_term(network, name: str, total=None):
+    """The term that dominates as `name` grows: GPT-2's count -> 12·L·d² for d; of
+    `total` when given (another formula of the network's sizes: its compute), else of
+    the count.
 
     A general count, Σ h_{i-1}·h_i + Σ h_i over i = 1..l, grows with l as the unknown
     h_i allow: its leading term is given when every h_i = h (an `Assumed`, which says
     so). Growing a sequence (`h`) means every h_i = h growing together. A count whose
     expansion could hold more than MAX_EXPANDED_TERMS terms is refused before expanding.
     """
-    variable, total, assumed = _growth_setting(network, name)
+    variable, total, assumed = _growth_setting(network, name, total)
     term = _leading(total, variable, name)
     return Assumed(term, *assumed) if assumed else term
 
@@ -134,7 +136,7 @@ def _top_power(expanded, variable):
     return degree, sympy.Add(*coefficients)
 
 
-def _growth_setting(network, name: str):
+def _growth_setting(network, name: str, total=None):
     """(the variable, the total to study, (assumption, in LaTeX) or None).
 
     Sums whose ends hold `name`, and sequences such as h when `name` is h, are studied
@@ -142,7 +144,7 @@ def _growth_setting(network, name: str):
     import sympy
 
     variable = _symbol(network, name)
-    total = network.total
+    total = network.total if total is None else total
     is_sequence = isinstance(variable, sympy.IndexedBase)
     if not is_sequence:
         total = total.doit()

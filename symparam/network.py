@@ -183,6 +183,39 @@ class Network:
 
         return weight_bytes(self.analysis.total, dtype)
 
+    @property
+    def macs(self):
+        """The forward pass's multiply–accumulates for one example (the input as
+        written): matrix products and convolutions; symparam.compute has the rest."""
+        return self.compute().macs
+
+    def compute(self, batch: int = 1, training: bool = False):
+        """The forward compute (symparam.compute.Compute): MACs, elementwise operations,
+        per token for a sequence model; `flops` scaled by `batch` and training's 3 passes."""
+        from .compute import compute
+
+        return compute(self, batch, training)
+
+    def flops(self, batch: int = 1, training: bool = False, tokens=None, elementwise: bool = False):
+        """FLOPs: 2 per multiply–accumulate, for `batch` examples, × 3 when `training`
+        (forward + backward); with `tokens`, for that many tokens of a sequence model (a
+        training run's D). `elementwise=True` adds the elementwise operations, one FLOP
+        each."""
+        result = self.compute(batch, training)
+        if tokens is not None:
+            if elementwise:
+                raise SymparamError("elementwise operations are per example, not per token: "
+                                    "give tokens or elementwise, not both")
+            return result.flops_for_tokens(tokens)
+        return result.flops + (result.elementwise_total if elementwise else 0)
+
+    def memory(self, **options):
+        """Memory estimates (symparam.memory): parameters at a dtype; training with an
+        optimizer; the KV cache; activations."""
+        from .memory import memory
+
+        return memory(self, **options)
+
     def sweep(self, **ranges):
         """Counts over a grid: sweep(d=range(64, 4097, 64), L=[12, 24])."""
         from .sweep import Range, sweep

@@ -167,6 +167,24 @@ def readable(value) -> str:
     return ""
 
 
+def scientific(value, digits: int = 3) -> str:
+    """3.14 × 10^23 for an exact whole or fractional number past a million; '' otherwise.
+    Rounded half to even from the exact value: no float, at any size."""
+    if not (is_concrete(value) or is_fraction(value)):
+        return ""
+    exact = fraction(value) if is_fraction(value) else fraction(int(value))
+    magnitude = abs(exact)
+    if magnitude < 10**6:
+        return ""
+    exponent = len(str(int(magnitude))) - 1
+    mantissa = round(magnitude * 10 ** (digits - 1) / 10**exponent)
+    if mantissa == 10**digits:  # 9.995 rounds up to 10.0
+        mantissa, exponent = mantissa // 10, exponent + 1
+    whole, decimals = divmod(mantissa, 10 ** (digits - 1))
+    sign = "-" if exact < 0 else ""
+    return f"{sign}{whole}.{decimals:0{digits - 1}d} × 10^{exponent}"
+
+
 def percent(part, whole) -> str:
     """part / whole as a percentage to four places, as PEFT prints its trainable share:
     '0.0622%'. Exact: rounded half to even from the fraction, never through a float."""

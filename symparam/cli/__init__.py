@@ -20,6 +20,8 @@ COMMANDS = {  # name: the module in this package that defines it, and the comman
     "layers": ("layers", "layers"),
     "check": ("check", "check_command"),
     "export": ("export", "export_command"),
+    "flops": ("flops", "flops"),
+    "memory": ("memory", "memory"),
 }
 
 
