@@ -117,14 +117,22 @@ def dense(layer, algebra):
 
 @work("einsum_dense")
 def einsum_dense(layer, algebra):
-    """Every axis the input and the kernel name, multiplied once per combination."""
+    """As torch.einsum computes it: an axis only one side has and the output lacks is
+    summed away first (additions); then one multiply–accumulate per combination of the
+    axes left, when some axis is contracted (in both, not in the output). With none
+    contracted it is a broadcast product: elementwise."""
     arguments = layer.arguments
     inputs, kernel, outputs = _equation(arguments["equation"])
     extents = dict(zip(inputs[1:], layer.input_shape))
     extents.update(zip(outputs[1:], layer.output_shape))
-    letters = dict.fromkeys(inputs[1:] + kernel)
-    bias = bool(arguments.get("bias_axes"))
-    return Work(prod((extents[letter] for letter in letters), start=1), _finishing(layer, bias=bias))
+    read, weights, out = set(inputs[1:]), set(kernel), set(outputs)
+    kept = {letter for letter in read if letter in weights or letter in out}
+    kept |= {letter for letter in weights if letter in read or letter in out}
+    finishing = _finishing(layer, bias=bool(arguments.get("bias_axes")))
+    presummed = size(layer.input_shape) if kept & read != read else 0
+    if not (read & weights) - out:
+        return Work(0, size(layer.output_shape) + presummed + finishing)
+    return Work(prod((extents[letter] for letter in sorted(kept)), start=1), presummed + finishing)
 
 
 def _equation(text: str) -> tuple[str, str, str]:
@@ -135,12 +143,13 @@ def _equation(text: str) -> tuple[str, str, str]:
 
 @work("bilinear")
 def bilinear(layer, algebra):
-    """x1·A·x2 for each output: in1 × in2 products per unit."""
+    """x1·A·x2 for each output, as PyTorch's kernel computes it: x1 times A (in1 × in2
+    per unit), then that times x2 (in2 per unit)."""
     arguments = layer.arguments
     other = arguments.get("other") or layer.input_shape
     first, second = layer.input_shape[-1], other[-1]
     per = positions(layer.input_shape)
-    return Work(per * arguments["units"] * first * second, _finishing(layer))
+    return Work(per * arguments["units"] * second * (first + 1), _finishing(layer))
 
 
 @work("adaptive_log_softmax")
@@ -293,6 +302,8 @@ def attention(layer, algebra):
     keys = arguments["context"] or shape
     values = arguments["values"] or keys
     queries, attended = positions(shape), positions(keys)
+    # PyTorch's add_bias_kv: a learned key and value, one more position the scores cover
+    scored = attended + 1 if arguments["bias_kv"] else attended
     projections = {
         "q": (queries, model, heads * key_dim),
         "k": (attended, keys[-1], kv_heads * key_dim),
@@ -306,7 +317,7 @@ def attention(layer, algebra):
         macs = macs + sum((n * arguments["lora"] * (inputs + outputs)
                            for name, (n, inputs, outputs) in projections.items()
                            if name in arguments["lora_targets"]), 0)
-    scores = heads * queries * attended
+    scores = heads * queries * scored
     macs = macs + scores * (key_dim + value_dim)
     biases = sum((projections[name][0] * projections[name][2] for name in arguments["bias"]), 0)
     return Work(macs, biases + scores)

@@ -163,6 +163,12 @@ class Attention(nn.Module):
             self.q_norm, self.k_norm = norm(sizes[0]), norm(sizes[1])
 
     def forward(self, x, context=None, values=None):
+        # Every axis between the batch and the features is attended over, as Keras'
+        # attention_axes=None: the positions flattened into one, then put back.
+        positions = x.shape[1:-1]
+        x = x.flatten(1, -2)
+        context = None if context is None else context.flatten(1, -2)
+        values = None if values is None else values.flatten(1, -2)
         memory = x if context is None else context
         q, k = self.q(x), self.k(memory)
         v = self.v(memory if values is None else values)
@@ -187,7 +193,7 @@ class Attention(nn.Module):
         y = (scores.softmax(dim=-1) @ v).transpose(1, 2).flatten(-2)
         if self.g is not None:
             y = y * torch.sigmoid(self.g(x))
-        return self.o(y)
+        return self.o(y).unflatten(1, positions)
 
 
 class Tensor(nn.Module):
