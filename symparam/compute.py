@@ -74,8 +74,12 @@ def _own_work(group, algebra) -> Work | None:
 def fold_work(network) -> Fold:
     """The fold of every layer's work over the network: `.total` and `.of(node)`."""
     algebra = algebra_for(network)
-    return Fold(network, lambda layer: layer_work(layer, algebra),
-                lambda group: _own_work(group, algebra), algebra)
+    return Fold(network, lambda layer: layer_work(layer, algebra).totals,
+                lambda group: _totals(_own_work(group, algebra)), algebra)
+
+
+def _totals(work: Work | None):
+    return None if work is None else work.totals
 
 
 def compute(network, batch=1, training: bool = False) -> Compute:

@@ -23,10 +23,17 @@ from collections import namedtuple
 from math import prod
 
 
-class Work(namedtuple("Work", "macs elementwise", defaults=(0, 0))):
-    """One forward pass's multiply–accumulates and elementwise operations."""
+class Work(namedtuple("Work", "macs elementwise factors note", defaults=(0, 0, (), ""))):
+    """One forward pass's multiply–accumulates and elementwise operations. `factors`
+    multiply to `macs` and show the working ((label, value), ...): "400 output
+    positions × 27 window inputs × 2 filters"; `note` says how it is made up otherwise."""
 
     __slots__ = ()
+
+    @property
+    def totals(self) -> tuple:
+        """(macs, elementwise): what folds over the tree."""
+        return self[:2]
 
 
 NOTHING = Work()
@@ -50,6 +57,12 @@ def group_work(*kinds):
         return function
 
     return register
+
+
+def _show(value) -> str:
+    from .values import number
+
+    return number(value)
 
 
 def size(shape) -> int:
@@ -112,7 +125,10 @@ def normalization(layer, algebra):
 def dense(layer, algebra):
     inputs, units = layer.input_shape[-1], layer.arguments["units"]
     per = positions(layer.input_shape)
-    return Work(per * inputs * units + _lora(layer, [(inputs, units)], per), _finishing(layer))
+    adapters = _lora(layer, [(inputs, units)], per)
+    factors = ((("positions", per),) if per != 1 else ()) + (("inputs", inputs), ("outputs", units))
+    note = "and the LoRA adapters', r × (inputs + outputs) at each position" if adapters != 0 else ""
+    return Work(per * inputs * units + adapters, _finishing(layer), () if adapters != 0 else factors, note)
 
 
 @work("einsum_dense")
@@ -177,8 +193,11 @@ def convolution(layer, algebra):
     """Each output position: a kernel's window of the input's channels (per group)."""
     arguments = layer.arguments
     channels = algebra.exact_divide(layer.input_shape[-1], arguments["groups"])
-    macs = _spatial_out(layer) * size(arguments["kernel"]) * channels * arguments["filters"]
-    return Work(macs, _finishing(layer))
+    window = size(arguments["kernel"]) * channels
+    macs = _spatial_out(layer) * window * arguments["filters"]
+    factors = (("output positions", _spatial_out(layer)), ("window inputs (kernel × channels per group)", window),
+               ("filters", arguments["filters"]))
+    return Work(macs, _finishing(layer), factors)
 
 
 @work("conv1d_transpose", "conv2d_transpose", "conv3d_transpose")
@@ -186,16 +205,21 @@ def transposed_convolution(layer, algebra):
     """Each input position spreads its channels over a kernel's window of outputs."""
     arguments = layer.arguments
     filters = algebra.exact_divide(arguments["filters"], arguments["groups"])
-    macs = positions(layer.input_shape) * size(arguments["kernel"]) * layer.input_shape[-1] * filters
-    return Work(macs, _finishing(layer))
+    spread = size(arguments["kernel"]) * layer.input_shape[-1]
+    macs = positions(layer.input_shape) * spread * filters
+    factors = (("input positions", positions(layer.input_shape)), ("kernel × channels", spread),
+               ("filters per group", filters))
+    return Work(macs, _finishing(layer), factors)
 
 
 @work("depthwise_conv1d", "depthwise_conv2d")
 def depthwise_convolution(layer, algebra):
     arguments = layer.arguments
-    macs = (_spatial_out(layer) * size(arguments["kernel"]) * layer.input_shape[-1]
-            * arguments["depth_multiplier"])
-    return Work(macs, _finishing(layer))
+    outputs = layer.input_shape[-1] * arguments["depth_multiplier"]
+    macs = _spatial_out(layer) * size(arguments["kernel"]) * outputs
+    factors = (("output positions", _spatial_out(layer)), ("kernel", size(arguments["kernel"])),
+               ("channels × multiplier", outputs))
+    return Work(macs, _finishing(layer), factors)
 
 
 @work("separable_conv1d", "separable_conv2d")
@@ -204,7 +228,9 @@ def separable_convolution(layer, algebra):
     arguments = layer.arguments
     middle = layer.input_shape[-1] * arguments["depth_multiplier"]
     macs = _spatial_out(layer) * middle * (size(arguments["kernel"]) + arguments["filters"])
-    return Work(macs, _finishing(layer))
+    factors = (("output positions", _spatial_out(layer)), ("channels × multiplier", middle),
+               ("kernel + filters", size(arguments["kernel"]) + arguments["filters"]))
+    return Work(macs, _finishing(layer), factors)
 
 
 @work("conv_lstm1d", "conv_lstm2d", "conv_lstm3d")
@@ -279,7 +305,8 @@ def recurrent_layer(layer, algebra):
     per_step = (_recurrent_step(gates, inputs, units, proj)
                 + more * _recurrent_step(gates, features, units, proj))
     updates = arguments["layers"] * units * _GATE_UPDATES[kind]
-    return Work(steps * directions * per_step, steps * directions * updates)
+    factors = (("steps", steps), *((("directions", 2),) if directions == 2 else ()), ("per step", per_step))
+    return Work(steps * directions * per_step, steps * directions * updates, factors)
 
 
 @work("simple_rnn_cell", "lstm_cell", "gru_cell")
@@ -318,9 +345,12 @@ def attention(layer, algebra):
                            for name, (n, inputs, outputs) in projections.items()
                            if name in arguments["lora_targets"]), 0)
     scores = heads * queries * scored
-    macs = macs + scores * (key_dim + value_dim)
+    attending = scores * (key_dim + value_dim)
     biases = sum((projections[name][0] * projections[name][2] for name in arguments["bias"]), 0)
-    return Work(macs, biases + scores)
+    note = (f"{_show(macs)} in the projections + {_show(heads)} heads × {_show(queries)} × "
+            f"{_show(scored)} scores × ({_show(key_dim)} + {_show(value_dim)}) for the scores and "
+            "their weighted sums")
+    return Work(macs + attending, biases + scores, (), note)
 
 
 @work("dot_attention")

@@ -41,19 +41,96 @@ class Explanation:
         return explanation_html(self)
 
 
-def explain(network) -> Explanation:
+def explain(network, compute: bool = False) -> Explanation:
+    """The count derived in words; with `compute`, each layer's forward compute too."""
     with notation(**network.layout):
-        return _explained(network)
+        return _explained(network, compute)
 
 
-def _explained(network) -> Explanation:
+def _explained(network, compute: bool) -> Explanation:
     analysis = network.analysis
+    work = _Work(network) if compute else None
     steps = []
     for head, rows in analysis.by_chain():  # each chain after its own input
         words = f"the input: {_shape_words(head.output_shape)}. An input has no parameters."
         steps.append(Step(head.source, words))
-        steps += [Step(" ".join(row.source.split()), _explain_row(row)) for row in rows]
-    return Explanation(tuple(steps), _conclusion(analysis), summarize(network, depth=10**6))
+        for row in rows:
+            text = _explain_row(row) + (f" {work.words(row)}" if work else "")
+            steps.append(Step(" ".join(row.source.split()), text))
+    conclusion = _conclusion(analysis) + (f" {work.conclusion()}" if work else "")
+    columns = ("params", "macs") if compute else ("params",)
+    return Explanation(tuple(steps), conclusion, summarize(network, depth=10**6, columns=columns))
+
+
+class _Work:
+    """The forward compute of each row, in words, as the parameters are."""
+
+    def __init__(self, network):
+        from .compute import fold_work
+
+        self.network = network
+        self.fold = fold_work(network)
+
+    def words(self, row: LayerResult) -> str:
+        if row.summation is not None:
+            return self.summed(row)
+        work = self.of(row)
+        if work.macs == 0 and work.elementwise == 0:
+            return "It computes nothing: it moves data."
+        if work.macs == 0:
+            text = f"It does no multiply–accumulates, and {_ops(work.elementwise)}."
+        else:
+            text = f"It computes {self.working(work)} multiply–accumulates (MACs)"
+            text += f", and {_ops(work.elementwise)}." if work.elementwise != 0 else "."
+        return text + self.runs(row, work.macs)
+
+    def of(self, row: LayerResult):
+        from .compute import _own_work, layer_work
+        from .compute_layers import GROUP_WORK, NOTHING
+
+        if row.kind in GROUP_WORK:  # a layer holding chains' own row (moe's router)
+            return _own_work(row, self.fold.algebra) or NOTHING
+        return layer_work(row, self.fold.algebra)
+
+    @staticmethod
+    def working(work) -> str:
+        total = number(work.macs)
+        if work.factors:
+            product = " × ".join(f"{number(value)} {label}" for label, value in work.factors)
+            return f"{product} = {total}"
+        return f"{total} ({work.note})" if work.note else total
+
+    def summed(self, row: LayerResult) -> str:
+        s = row.summation
+        (step,) = row.node.children
+        each, total = self.fold.of(step), self.fold.of(row.node)
+        return (f"Layer {plain(s.index)} computes {_bracketed(each[0])} MACs, summed over "
+                f"{plain(s.index)} = {plain(s.lower)} ... {plain(s.upper)}: {_bracketed(total[0])} MACs"
+                f" and {_ops(total[1])}.")
+
+    @staticmethod
+    def runs(row: LayerResult, macs) -> str:
+        runs = [group.runs for group in row.groups if group.runs is not None]
+        if not runs or macs == 0:
+            return ""
+        times = 1
+        for value in runs:
+            times = times * value
+        return f" A forward pass runs it {plain(times)} times: {_bracketed(times * macs)} MACs."
+
+    def conclusion(self) -> str:
+        macs, elementwise = self.fold.total
+        return (f"Its forward pass for one example: {_bracketed(macs)} multiply–accumulates "
+                f"(FLOPs: 2 × MACs = {_bracketed(2 * macs)}) and {_ops(elementwise)}.")
+
+
+def _ops(value) -> str:
+    return f"{_bracketed(value)} elementwise {noun(value, 'operation', 'operations')}"
+
+
+def _bracketed(value) -> str:
+    text = number(value)
+    return text if " " not in text else f"({text})"
 
 
 def _shape_words(shape) -> str:

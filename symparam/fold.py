@@ -1,10 +1,10 @@
 """Folding a per-layer measure over the result tree, as a forward pass runs it.
 
 Parameters fold by `times` (a repetition's count, moe's experts: each copy holds its
-own weights). What a forward pass *does* folds by how often each part runs: a
-repetition's count, moe's top_k experts per position (not all of them), a chain
-that `time_distributed` or `recurrent` runs at every step, the two directions of
-`bidirectional`. Compute (compute.py) and activation memory (memory.py) are both
+own weights). What a forward pass *does* folds by how often each part runs
+(`Group.runs`): a repetition's count, moe's top_k experts per position (not all of
+them), a chain that `time_distributed` or `recurrent` runs at every step, the two
+directions of `bidirectional`. Compute (compute.py) and activation memory (memory.py) are both
 such measures: a value per layer, and what a layer holding chains adds itself.
 
 A measure returns a tuple of values (ints or SymPy); a Σ over an index sums its
@@ -17,20 +17,6 @@ from typing import Callable
 
 from .algebra import Concrete
 from .results import Group, Layer
-
-
-def runs(node: Group, algebra):
-    """How many times one forward pass runs the children of a group, or None (once)."""
-    kind, arguments = node.kind, node.arguments or {}
-    if kind == "repeat":
-        return node.times
-    if kind == "moe":  # each position goes to top_k experts; without top_k, to all
-        return arguments.get("top_k") or arguments["experts"]
-    if kind in ("time_distributed", "recurrent"):  # the chain runs once per step
-        return node.input_shape[0]
-    if kind == "bidirectional":
-        return 2
-    return None
 
 
 class Fold:
@@ -60,7 +46,7 @@ class Fold:
             s = node.summation
             return tuple(self.algebra.summation(value, s.index, s.lower, s.upper) for value in children[0])
         total = self.add(children)
-        times = runs(node, self.algebra)
+        times = node.runs
         if times is not None:
             total = tuple(times * value for value in total)
         own = self.own(node)

@@ -146,18 +146,20 @@ class Network:
         return self.evaluate()
 
     # ---------------------------------------------------------------- derivations
-    def summary(self, depth: int = 0, dtype: str = "fp32"):
+    def summary(self, depth: int = 0, dtype: str = "fp32", columns=("params",)):
         """A table like Keras' model.summary(): one row per layer (or folded group), the
-        totals with their memory in `dtype`."""
+        totals with their memory in `dtype`; `columns` may add "macs" (the forward pass's
+        multiply–accumulates) and "activations" (each layer's output values)."""
         from .summary import summarize
 
-        return summarize(self, depth, dtype)
+        return summarize(self, depth, dtype, columns)
 
-    def explain(self):
-        """The count derived in words, layer by layer."""
+    def explain(self, compute: bool = False):
+        """The count derived in words, layer by layer; with `compute`, each layer's
+        forward multiply–accumulates and elementwise operations too."""
         from .explain import explain
 
-        return explain(self)
+        return explain(self, compute)
 
     def solve(self, name: str, total: int):
         """The largest whole value of size `name` whose count stays within `total`."""

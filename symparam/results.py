@@ -119,6 +119,19 @@ class Group(
     __slots__ = ()
     params = property(itemgetter(9))  # the field, not _Node's w + b + n
 
+    @property
+    def runs(self):
+        """How many times one forward pass runs the children, or None (once). Not
+        always `times`, which multiplies the parameters: moe holds all its experts but
+        runs top_k at each position; time_distributed and recurrent run their chain,
+        counted once, at every step."""
+        arguments = self.arguments or {}
+        if self.kind == "moe":
+            return arguments.get("top_k") or arguments["experts"]
+        if self.kind in ("time_distributed", "recurrent"):
+            return self.input_shape[0]
+        return self.times
+
     def chains(self) -> dict[str, list]:
         """A layer holding chains: its children by parameter, a list of nodes per chain
         ({"body": [[...]], "shortcut": [[...]]}, parallel's "branches" one per branch)."""
@@ -199,9 +212,10 @@ def freeze(algebra, node, memo: dict | None = None):
 # ------------------------------------------------------------------ the flat view
 
 
-class Enclosing(namedtuple("Enclosing", "kind source span count", defaults=(None,))):
+class Enclosing(namedtuple("Enclosing", "kind source span count runs", defaults=(None, None))):
     """What encloses a row: a repetition, a definition's call or a layer holding chains
-    ("repeat", "call", "layer"), as written, with what it multiplies by (or None)."""
+    ("repeat", "call", "layer"), as written, with what it multiplies the parameters by
+    (or None), and how many times a forward pass runs what it holds (Group.runs)."""
 
     __slots__ = ()
 
@@ -266,12 +280,13 @@ def _flatten(children, path: tuple, out: list) -> None:
         elif node.kind in ("chain", "branch"):  # another chain; one of parallel's branches
             _flatten(node.children, path, out)
         elif node.kind in ("repeat", "call"):
-            _flatten(node.children, path + (Enclosing(node.kind, node.source, node.span, node.times),), out)
+            enclosing = Enclosing(node.kind, node.source, node.span, node.times, node.runs)
+            _flatten(node.children, path + (enclosing,), out)
         else:  # a layer holding chains: its own row only when it has parameters of its own
             if node.own.params != 0:
                 out.append(LayerResult(node.kind, node.source, node.span, node.input_shape,
                                        node.output_shape, node.own, path, None, node.arguments))
-            _flatten(node.children, path + (Enclosing("layer", node.source, node.span, node.times),), out)
+            _flatten(node.children, path + (Enclosing("layer", node.source, node.span, node.times, node.runs),), out)
 
 
 def check_rows(root: Group, depth: int | None = None) -> None:

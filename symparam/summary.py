@@ -8,6 +8,7 @@ add up to the totals, at any depth.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field, replace
 from html import escape
 from fractions import Fraction
@@ -16,6 +17,8 @@ from typing import Any
 
 from .dtypes import bytes_per_param
 from .layers.base import Count
+from .errors import SymparamError
+from .fold import Fold
 from .results import Group, Layer, check_rows
 from .values import (
     is_concrete, json_value, latex, notation, number, one_line, percent, readable, sum_sign, written_as,
@@ -39,6 +42,7 @@ class SummaryRow:
     times: Any = None  # a group's repetition count (×L)
     header: bool = False  # an open group's header: its layers follow, and count instead
     source: str = ""  # as written, in full (comments dropped)
+    figures: dict = field(default_factory=dict)  # the other columns': {"macs": ..., "activations": ...}
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class Summary:
     trainable: Any
     non_trainable: Any
     dtype: str = "fp32"  # the totals' memory is given for parameters stored so
+    columns: tuple = ("params",)  # the figures shown beside the formula (COLUMNS)
+    figures: dict = field(default_factory=dict)  # the other columns' totals
     # How its network is written (symparam.notation's keywords): repetition counts
     # factored out of formulas, shapes channels-first under PyTorch's convention.
     layout: dict = field(default_factory=dict, compare=False)
@@ -64,17 +70,24 @@ class Summary:
         return f"$$ {to_latex(self)} $$"
 
 
-def summarize(network, depth: int = 0, dtype: str = "fp32") -> Summary:
+COLUMNS = ("params", "macs", "activations")
+
+
+def summarize(network, depth: int = 0, dtype: str = "fp32", columns=("params",)) -> Summary:
     """The table of a counted network (a Network, or its result tree's Result); the
-    totals give their memory with each parameter stored as `dtype`."""
+    totals give their memory with each parameter stored as `dtype`. `columns` adds the
+    forward pass's MACs ("macs") and the values of each layer's output ("activations")
+    for one example beside the parameters ("params")."""
     bytes_per_param(dtype)  # an unknown dtype is refused here, before anything is built
+    columns = checked_columns(columns)
     result = getattr(network, "analysis", network)
     tree = result.tree
     check_rows(tree, depth + 1)  # `block * L` opens its only child: a level more
     # A Network says how its results are written; a bare Result, only its repetitions.
     written = getattr(network, "layout", None) or {"counts": result.repetition_counts, "channels_first": False}
+    figures = _Figures(network, columns)
     with notation(**written):
-        rows = tuple(_children_rows(tree.children, 0, depth, ()))
+        rows = tuple(_Rows(figures).children(tree.children, 0, depth, _Around()))
     return Summary(
         rows=rows,
         total=tree.params,
@@ -82,43 +95,173 @@ def summarize(network, depth: int = 0, dtype: str = "fp32") -> Summary:
         non_trainable=tree.non_trainable,
         dtype=dtype,
         layout=written,
+        columns=columns,
+        figures=figures.of(tree, _Around()),
     )
 
 
-def _children_rows(children, level: int, depth: int, repeats: tuple) -> list[SummaryRow]:
-    """Rows for the nodes of one group, at `level`; `repeats` are the counts around them."""
-    rows: list[SummaryRow] = []
-    for node in children:
-        if isinstance(node, Layer):
-            if node.kind != "input":
-                rows.append(_layer_row(node, node.count, level, repeats))
-        elif node.summation is not None:
-            rows.append(_sum_row(node, level, repeats))
-        elif node.kind == "chain":  # another chain, from its own input: headed by it
-            header = _folded_row(node, level, repeats, header=True)
-            input_source = node.children[0].source
-            rows.append(replace(header, label=one_line(input_source), source=input_source))
-            rows.extend(_children_rows(node.children, level, depth, repeats))
-        else:
-            if node.own.params != 0:  # moe's router: a row of its own, beside its experts
-                rows.append(_layer_row(node, node.own, level, repeats))
-            rows.extend(_group_rows(node, level + 1, depth, repeats))
-    return rows
+def checked_columns(columns) -> tuple:
+    columns = tuple(columns)
+    unknown = [column for column in columns if column not in COLUMNS]
+    if unknown or not columns:
+        raise SymparamError(f"unknown column {unknown[0]!r}: the columns are {', '.join(COLUMNS)}"
+                            if unknown else f"give at least one column of {', '.join(COLUMNS)}")
+    return tuple(dict.fromkeys(columns))
 
 
-def _group_rows(group: Group, level: int, depth: int, repeats: tuple) -> list[SummaryRow]:
-    """The group folded into one row when deeper than `depth`; else a header row, then
-    its nodes one level in."""
-    inner = repeats + ((group.times,) if group.times is not None else ())
-    if level > depth:
-        return [_folded_row(group, level - 1, inner)]
-    rows = [_folded_row(group, level - 1, inner, header=True)]
-    only = _only_child(group)
-    if only is not None:
-        # `block(d, H) * L` holds just `block(d, H)`: one header says it; open the child.
-        nested = _group_rows(only, level + 1, depth + 1, inner)[1:]
-        return rows + [replace(row, depth=row.depth - 1) for row in nested]
-    return rows + _children_rows(group.children, level, depth, inner)
+class _Around(namedtuple("_Around", "repeats runs", defaults=((), ()))):
+    """What encloses a row: the repetition counts that multiply its parameters, and how
+    many times a forward pass runs it (moe runs top_k of its experts, not all)."""
+
+    __slots__ = ()
+
+    def inside(self, group: Group) -> "_Around":
+        runs = group.runs
+        return _Around(self.repeats + ((group.times,) if group.times is not None else ()),
+                       self.runs + ((runs,) if runs is not None else ()))
+
+
+class _Figures:
+    """The forward pass's figures of a node for the columns beside the parameters."""
+
+    def __init__(self, network, columns: tuple):
+        self.folds = {}
+        if "macs" in columns:
+            from .compute import fold_work
+
+            self.folds["macs"] = fold_work(network)
+        if "activations" in columns:
+            self.folds["activations"] = Fold(network, _output_values)
+
+    def of(self, node, around: _Around) -> dict:
+        times = prod(around.runs, start=1)
+        return {name: times * fold.of(node)[0] for name, fold in self.folds.items()}
+
+    def own(self, group: Group, around: _Around) -> dict:
+        """A layer holding chains' own row (moe's router): its own work, no output of its own."""
+        figures = {}
+        if "macs" in self.folds:
+            from .compute import _own_work
+
+            own = _own_work(group, self.folds["macs"].algebra)
+            figures["macs"] = prod(around.runs, start=1) * (own.macs if own is not None else 0)
+        if "activations" in self.folds:
+            figures["activations"] = 0
+        return figures
+
+
+def _output_values(layer: Layer) -> tuple:
+    """The values of a layer's output for one example; the input is no layer's output."""
+    return (0,) if layer.kind == "input" else (prod(layer.output_shape, start=1),)
+
+
+class _Rows:
+    """The rows of a tree, groups open to a depth, each with its figures for the other columns."""
+
+    def __init__(self, figures: _Figures):
+        self.figures = figures
+
+    def children(self, children, level: int, depth: int, around: _Around) -> list[SummaryRow]:
+        """Rows for the nodes of one group, at `level`, inside what `around` says."""
+        rows: list[SummaryRow] = []
+        for node in children:
+            if isinstance(node, Layer):
+                if node.kind != "input":
+                    rows.append(self.layer(node, node.count, level, around))
+            elif node.summation is not None:
+                rows.append(self.summed(node, level, around))
+            elif node.kind == "chain":  # another chain, from its own input: headed by it
+                header = self.folded(node, level, around, around, header=True)
+                input_source = node.children[0].source
+                rows.append(replace(header, label=one_line(input_source), source=input_source))
+                rows.extend(self.children(node.children, level, depth, around))
+            else:
+                if node.own.params != 0:  # moe's router: a row of its own, beside its experts
+                    row = self.layer(node, node.own, level, around)
+                    rows.append(replace(row, figures=self.figures.own(node, around)))
+                rows.extend(self.group(node, level + 1, depth, around))
+        return rows
+
+    def group(self, group: Group, level: int, depth: int, around: _Around) -> list[SummaryRow]:
+        """The group folded into one row when deeper than `depth`; else a header row, then
+        its nodes one level in."""
+        inner = around.inside(group)
+        if level > depth:
+            return [self.folded(group, level - 1, inner, around)]
+        rows = [self.folded(group, level - 1, inner, around, header=True)]
+        only = _only_child(group)
+        if only is not None:
+            # `block(d, H) * L` holds just `block(d, H)`: one header says it; open the child.
+            nested = self.group(only, level + 1, depth + 1, inner)[1:]
+            return rows + [replace(row, depth=row.depth - 1) for row in nested]
+        return rows + self.children(group.children, level, depth, inner)
+
+    def layer(self, node, count: Count, depth: int, around: _Around) -> SummaryRow:
+        return self.row(node, count, formula(count), formula_latex(count), depth, around)
+
+    def summed(self, node: Group, depth: int, around: _Around) -> SummaryRow:
+        s = node.summation
+        text = f"{sum_sign()}_{{{plain(s.index)}={plain(s.lower)}}}^{{{plain(s.upper)}}} ({formula(s.step)})"
+        text_latex = (
+            rf"\sum_{{{latex(s.index)}={latex(s.lower)}}}^{{{latex(s.upper)}}} "
+            rf"\left({formula_latex(s.step)}\right)"
+        )
+        count = Count(weights=node.weights, biases=node.biases, non_trainable=node.non_trainable)
+        return self.row(node, count, text, text_latex, depth, around, kind=s.kind)
+
+    def row(self, node, count: Count, text: str, text_latex: str, depth: int, around: _Around,
+            kind: str | None = None) -> SummaryRow:
+        multiplier = prod(around.repeats, start=1)
+        if around.repeats and count.params != 0:  # its count is for every repetition: say so
+            text = f"{plain(multiplier)} × {_bracket(text)}"
+            text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
+        return SummaryRow(
+            source=one_line(node.source, width=10**6),
+            label=one_line(node.source),
+            kind=kind or node.kind,
+            depth=depth,
+            output_shape=node.output_shape,
+            formula=text,
+            formula_latex=text_latex,
+            params=multiplier * count.params,
+            trainable=multiplier * count.trainable,
+            non_trainable=multiplier * count.non_trainable,
+            figures=self.figures.of(node, around),
+        )
+
+    def folded(self, group: Group, depth: int, inner: _Around, around: _Around,
+               header: bool = False) -> SummaryRow:
+        """One row for a whole group: one instance's count, times the repetitions around it
+        (`inner`: its own too; its own parameters, moe's router, have a row of their own);
+        its figures as a forward pass runs it, inside what is `around` it."""
+        multiplier = prod(inner.repeats, start=1)
+        per_instance = _inner(group, "params")
+        text = formula(Count(weights=per_instance))
+        text_latex = formula_latex(Count(weights=per_instance))
+        first_and_others = _first_and_others(group)
+        if first_and_others is not None:  # dense(16) * 3 after 784 inputs: 12560 + 2 × 272
+            text, text_latex = first_and_others
+        if multiplier != 1 and per_instance != 0:  # this group's count and those around it
+            text = f"{plain(multiplier)} × {_bracket(text)}"
+            text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
+        figures = self.figures.of(group, around)
+        if group.own.params != 0:  # its own row (moe's router) holds its own work, as its count
+            figures = {name: value - self.figures.own(group, around)[name] for name, value in figures.items()}
+        return SummaryRow(
+            source=one_line(group.source, width=10**6),
+            label=one_line(group.source),
+            kind="group",
+            depth=depth,
+            output_shape=group.output_shape,
+            formula=text,
+            formula_latex=text_latex,
+            params=multiplier * per_instance,
+            trainable=multiplier * _inner(group, "trainable"),
+            non_trainable=multiplier * _inner(group, "non_trainable"),
+            times=group.times,
+            header=header,
+            figures=figures,
+        )
 
 
 def _only_child(group: Group) -> Group | None:
@@ -129,70 +272,6 @@ def _only_child(group: Group) -> Group | None:
     if isinstance(child, Layer) or child.summation is not None:
         return None
     return child if child.times is None and child.own.params == 0 else None
-
-
-def _layer_row(node, count: Count, depth: int, repeats: tuple) -> SummaryRow:
-    return _row(node, count, formula(count), formula_latex(count), depth, repeats)
-
-
-def _sum_row(node: Group, depth: int, repeats: tuple) -> SummaryRow:
-    s = node.summation
-    text = f"{sum_sign()}_{{{plain(s.index)}={plain(s.lower)}}}^{{{plain(s.upper)}}} ({formula(s.step)})"
-    text_latex = (
-        rf"\sum_{{{latex(s.index)}={latex(s.lower)}}}^{{{latex(s.upper)}}} "
-        rf"\left({formula_latex(s.step)}\right)"
-    )
-    count = Count(weights=node.weights, biases=node.biases, non_trainable=node.non_trainable)
-    return _row(node, count, text, text_latex, depth, repeats, kind=s.kind)
-
-
-def _row(node, count: Count, text: str, text_latex: str, depth: int, repeats: tuple,
-         kind: str | None = None) -> SummaryRow:
-    multiplier = prod(repeats, start=1)
-    if repeats and count.params != 0:  # its count is for every repetition: say so
-        text = f"{plain(multiplier)} × {_bracket(text)}"
-        text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
-    return SummaryRow(
-        source=one_line(node.source, width=10**6),
-        label=one_line(node.source),
-        kind=kind or node.kind,
-        depth=depth,
-        output_shape=node.output_shape,
-        formula=text,
-        formula_latex=text_latex,
-        params=multiplier * count.params,
-        trainable=multiplier * count.trainable,
-        non_trainable=multiplier * count.non_trainable,
-    )
-
-
-def _folded_row(group: Group, depth: int, repeats: tuple, header: bool = False) -> SummaryRow:
-    """One row for a whole group: one instance's count, times the repetitions around it
-    (its own parameters, moe's router, have a row of their own)."""
-    multiplier = prod(repeats, start=1)
-    per_instance = _inner(group, "params")
-    text = formula(Count(weights=per_instance))
-    text_latex = formula_latex(Count(weights=per_instance))
-    first_and_others = _first_and_others(group)
-    if first_and_others is not None:  # dense(16) * 3 after 784 inputs: 12560 + 2 × 272
-        text, text_latex = first_and_others
-    if multiplier != 1 and per_instance != 0:  # this group's count and those around it
-        text = f"{plain(multiplier)} × {_bracket(text)}"
-        text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
-    return SummaryRow(
-        source=one_line(group.source, width=10**6),
-        label=one_line(group.source),
-        kind="group",
-        depth=depth,
-        output_shape=group.output_shape,
-        formula=text,
-        formula_latex=text_latex,
-        params=multiplier * per_instance,
-        trainable=multiplier * _inner(group, "trainable"),
-        non_trainable=multiplier * _inner(group, "non_trainable"),
-        times=group.times,
-        header=header,
-    )
 
 
 def _first_and_others(group: Group):
@@ -231,29 +310,40 @@ def _inner(group: Group, attribute: str):
 # ------------------------------------------------------------------ rendering
 
 HEADINGS = ("Layer", "Output shape", "Formula", "Params", "Trainable", "Non-trainable")
+FIGURE_HEADINGS = {"macs": "MACs", "activations": "Activations"}
+FIGURE_TOTALS = {"macs": "Total MACs (forward, one example)",
+                 "activations": "Total activations (layer outputs, one example)"}
 
 
-def _cells(row: SummaryRow) -> tuple[str, ...]:
+def _headings(summary: Summary) -> tuple[str, ...]:
+    parameters = HEADINGS[3:] if "params" in summary.columns else ()
+    figures = tuple(FIGURE_HEADINGS[column] for column in summary.columns if column in FIGURE_HEADINGS)
+    return HEADINGS[:3] + parameters + figures
+
+
+def _cells(row: SummaryRow, columns: tuple) -> tuple[str, ...]:
     label = "  " * row.depth + row.label + (f"  ×{row.times}" if row.times is not None else "")
-    params = number(row.params)
-    if row.header:
-        params = f"({params})"
-    elif readable(row.params):
-        params += f" ({readable(row.params)})"
-    return (
-        label,
-        shown_shape(row.output_shape),
-        row.formula,
-        params,
-        "" if row.header else number(row.trainable),
-        "" if row.header else number(row.non_trainable),
-    )
+    cells = [label, shown_shape(row.output_shape), row.formula]
+    if "params" in columns:
+        params = number(row.params)
+        if row.header:
+            params = f"({params})"
+        elif readable(row.params):
+            params += f" ({readable(row.params)})"
+        cells += [params, "" if row.header else number(row.trainable),
+                  "" if row.header else number(row.non_trainable)]
+    for column in columns:
+        if column in FIGURE_HEADINGS:
+            figure = number(row.figures[column])
+            cells.append(f"({figure})" if row.header else figure)
+    return tuple(cells)
 
 
 @written_as(lambda summary: summary.layout)
 def to_text(summary: Summary) -> str:
-    cells = [HEADINGS] + [_cells(row) for row in summary.rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADINGS))]
+    headings = _headings(summary)
+    cells = [headings] + [_cells(row, summary.columns) for row in summary.rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(headings))]
     rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
 
     def line(values):
@@ -262,33 +352,35 @@ def to_text(summary: Summary) -> str:
             for column, (value, width) in enumerate(zip(values, widths))
         ).rstrip()
 
-    lines = [line(HEADINGS), rule, *(line(values) for values in cells[1:]), rule]
+    lines = [line(headings), rule, *(line(values) for values in cells[1:]), rule]
     for title, value in _totals(summary):
         notes = [keras_memory(value, summary.dtype)]  # as Keras' summary gives it
         if title == "Trainable params" and summary.non_trainable != 0:
             notes.append(percent(value, summary.total))  # PEFT's trainable share
         extra = ", ".join(note for note in notes if note)
         lines.append(f"{title}: {number(value)}" + (f" ({extra})" if extra else ""))
+    lines += [f"{title}: {number(value)}" for title, value in _figure_totals(summary)]
     return "\n".join(lines)
 
 
 @written_as(lambda summary: summary.layout)
 def to_html(summary: Summary) -> str:
     """The table as HTML, for Jupyter."""
-    head = "".join(f"<th>{escape(title)}</th>" for title in HEADINGS)
+    headings = _headings(summary)
+    head = "".join(f"<th>{escape(title)}</th>" for title in headings)
     body = []
     for row in summary.rows:
         style = ' style="font-style: italic"' if row.header else ""
         tds = "".join(
             f'<td style="text-align: {"right" if i >= 3 else "left"}; white-space: pre">'
             f"{escape(cell)}</td>"
-            for i, cell in enumerate(_cells(row))
+            for i, cell in enumerate(_cells(row, summary.columns))
         )
         body.append(f"<tr{style}>{tds}</tr>")
     totals = "".join(
         f"<tr><th colspan=\"3\" style=\"text-align: left\">{title}</th>"
-        f"<td colspan=\"3\" style=\"text-align: left\">{escape(number(value))}</td></tr>"
-        for title, value in _totals(summary)
+        f"<td colspan=\"{len(headings) - 3}\" style=\"text-align: left\">{escape(number(value))}</td></tr>"
+        for title, value in (*_totals(summary), *_figure_totals(summary))
     )
     return (
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
@@ -314,11 +406,18 @@ def keras_memory(count, dtype: str) -> str:
 
 
 def _totals(summary: Summary):
+    if "params" not in summary.columns:
+        return ()
     return (
         ("Total params", summary.total),
         ("Trainable params", summary.trainable),
         ("Non-trainable params", summary.non_trainable),
     )
+
+
+def _figure_totals(summary: Summary):
+    return tuple((FIGURE_TOTALS[column], summary.figures[column])
+                 for column in summary.columns if column in FIGURE_TOTALS)
 
 
 @written_as(lambda summary: summary.layout)
@@ -336,9 +435,10 @@ def to_json_dict(summary: Summary) -> dict:
             "params": json_value(row.params),
             "trainable": json_value(row.trainable),
             "non_trainable": json_value(row.non_trainable),
+            **{column: json_value(value) for column, value in row.figures.items()},
         }
         for row in summary.rows
-    ]}
+    ], **{f"total_{column}": json_value(value) for column, value in summary.figures.items()}}
 
 
 @written_as(lambda summary: summary.layout)
@@ -355,6 +455,7 @@ def to_latex(summary: Summary) -> str:
         equation = value if not concrete or row.formula_latex == value else f"{row.formula_latex} = {value}"
         lines.append(rf"\text{{{label}}} &: {equation}")
     lines.append(rf"\text{{total}} &= {latex(summary.total)}")
+    lines += [rf"\text{{{title}}} &= {latex(value)}" for title, value in _figure_totals(summary)]
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
 

@@ -226,3 +226,81 @@ def test_symbolic_compute_at_the_sizes_equals_the_concrete_compute(arch):
     assert concrete.macs >= 0 and concrete.elementwise >= 0
     assert _at_sizes(symbolic.macs, symbolic_network, arch) == concrete.macs
     assert _at_sizes(symbolic.elementwise, symbolic_network, arch) == concrete.elementwise
+
+
+# ------------------------------------------------------------------ summary --columns
+
+
+def _column_sum(summary, column):
+    rows = [row.figures[column] for row in summary.rows if not row.header]
+    return sympy.expand(sum(rows, 0)) if any(not isinstance(v, int) for v in rows) else sum(rows)
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(ARCHITECTURES, st.integers(0, 3), st.booleans())
+def test_summary_columns_add_up_to_the_totals(arch, depth, symbolic):
+    """As the parameters do: the rows that are not headers add up to the network's MACs
+    (and their outputs to the activations' total), at any depth."""
+    network = _parse(arch, symbolic)
+    summary = network.summary(depth=depth, columns=("params", "macs", "activations"))
+    assert sympy.expand(_column_sum(summary, "macs") - network.macs) == 0
+    assert sympy.expand(_column_sum(summary, "activations") - summary.figures["activations"]) == 0
+    assert summary.figures["macs"] == network.macs
+
+
+def test_summary_columns_of_gpt2_small():
+    network = symparam.parse(GPT2, **GPT2_SMALL)
+    summary = network.summary(columns=("macs", "activations"))
+    assert summary.figures == {"macs": 145_824_153_600, "activations": 167_068_672}
+    macs = {row.label.split("  ")[0]: row.figures["macs"] for row in summary.rows}
+    assert macs["dense(V, bias=false, tie=wte)"] == 1024 * 768 * 50257  # the head, tied or not
+    assert macs["block(d, H) * L"] == 12 * 1024 * (12 * 768**2 + 2 * 1024 * 768)
+    text = str(summary)
+    assert "Total MACs (forward, one example): 145,824,153,600" in text
+    assert "Params" not in text.splitlines()[0]  # only the columns asked for
+
+
+def test_summary_columns_command():
+    result = CliRunner().invoke(main, ["summary", "in(T, d) -> moe(8, dense(4*d) -> dense(d), top_k=2)",
+                                       "--columns", "macs", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["total_macs"] == "16*T*d**2 + 8*T*d"  # 2 of 8 experts run at each position
+    assert [row["macs"] for row in document["rows"]] == ["8*T*d", "16*T*d**2"]  # the router, then its experts
+    bad = CliRunner().invoke(main, ["summary", "in(3) -> dense(2)", "--columns", "params,flops"])
+    assert bad.exit_code == 2 and "unknown column 'flops': the columns are params, macs, activations" in bad.output
+
+
+# ------------------------------------------------------------------ explain --compute
+
+
+def test_explain_shows_the_compute_working():
+    text = str(symparam.parse(BY_HAND[2].values[0]).explain(compute=True))
+    assert ("It computes 400 output positions × 27 window inputs (kernel × channels per group) × 2 filters "
+            "= 21,600 multiply–accumulates (MACs), and 800 elementwise operations.") in text
+    assert ("flatten: no parameters: it only changes the shape or the values, not what is learned. "
+            "Its output has shape (1200). It computes nothing: it moves data.") in text
+    assert ("Its forward pass for one example: 45,600 multiply–accumulates (FLOPs: 2 × MACs = 91,200) "
+            "and 2,002 elementwise operations.") in text
+
+
+def test_explain_says_how_often_a_layer_runs():
+    """Inside moe(8, ..., top_k=2) a layer counts 8 times and runs twice."""
+    text = str(symparam.parse("in(T, d) -> moe(8, dense(4*d) -> dense(d), top_k=2)").explain(compute=True))
+    assert "which repeats 8 times, so it counts 8 times" in text
+    assert "A forward pass runs it 2 times: 8·T·d² MACs." in text
+
+
+def test_explain_without_compute_is_unchanged():
+    plain = str(symparam.parse("in(2) -> dense(3) -> dense(2)").explain())
+    assert "MAC" not in plain and plain.endswith("= 17 parameters (12 weights + 5 biases).")
+
+
+def test_explain_compute_command():
+    result = CliRunner().invoke(main, ["explain", "in(h0) -> dense(h1) -> ... -> dense(hl)", "--compute"])
+    assert result.exit_code == 0
+    assert ("Layer i computes h_{i−1}·h_i MACs, summed over i = 1 ... l: (Σ_{i=1}^{l} h_{i−1}·h_i) MACs "
+            "and (Σ_{i=1}^{l} h_i) elementwise operations.") in result.output
+    latex = CliRunner().invoke(main, ["explain", "in(784) -> dense(16) -> dense(10)", "--compute", "--latex"])
+    assert r"\text{Total MACs (forward, one example)} &= 12{,}704" in latex.output

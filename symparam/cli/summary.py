@@ -8,12 +8,22 @@ from .. import values
 from ..network import Network
 from .common import (
     DTYPES,
+    Checked,
     SYMPY_FORMAT,
     echo,
     latex_output,
     maybe_latex,
     network_command,
 )
+
+
+def _columns(text: str) -> tuple:
+    from ..summary import checked_columns
+
+    return checked_columns(part.strip() for part in text.split(","))
+
+
+COLUMNS = Checked("LIST", _columns)
 
 
 @click.command()
@@ -26,13 +36,16 @@ from .common import (
 @click.option("--standalone", is_flag=True, help="With LaTeX: a whole document for pdflatex.")
 @click.option("--dtype", type=click.Choice(DTYPES),
               help="The parameters' type, for their memory in the totals (fp32 unless given).")
-def summary(network: Network, depth, as_latex, fmt, standalone, dtype):
+@click.option("--columns", type=COLUMNS, default="params", show_default=True, metavar="LIST",
+              help="The figures beside the formula, comma separated: params, macs (the forward "
+                   "pass's multiply–accumulates), activations (the values of each layer's output).")
+def summary(network: Network, depth, as_latex, fmt, standalone, dtype, columns):
     """A table of the layers, like Keras' model.summary(), with each one's formula."""
     from .. import render
     from .. import summary as table
     from ..derive import weight_bytes
 
-    result = table.summarize(network, depth, dtype or "fp32")
+    result = table.summarize(network, depth, dtype or "fp32", columns)
     fmt = maybe_latex(fmt, as_latex)
     size = weight_bytes(network.analysis.total, dtype) if dtype else None
     if fmt == "json":
