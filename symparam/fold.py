@@ -13,6 +13,7 @@ child's with SymPy, as the parameter count does.
 
 from __future__ import annotations
 
+from math import prod
 from typing import Callable
 
 from .algebra import Concrete
@@ -67,3 +68,22 @@ def algebra_for(network):
 
         return Symbolic()
     return Concrete()
+
+
+# ------------------------------------------------------------------ the values a forward pass makes
+
+# Layers holding chains that make a new tensor of their own from what their chains
+# give (the sum of a residual, the merge of parallel branches, moe's weighted sum of
+# its experts, bidirectional's two directions joined); the others (frozen,
+# time_distributed, recurrent, spectral_norm) pass their chain's output on.
+MERGING = frozenset({"residual", "parallel", "moe", "bidirectional"})
+
+
+def output_values(layer: Layer) -> tuple:
+    """A layer's output, in values per example; the input is not a layer's output."""
+    return (0,) if layer.kind == "input" else (prod(layer.output_shape, start=1),)
+
+
+def merged_values(group: Group):
+    """The tensor a layer holding chains makes of their outputs (MERGING), or None."""
+    return (prod(group.output_shape, start=1),) if group.kind in MERGING else None

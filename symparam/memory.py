@@ -21,8 +21,8 @@ from math import prod
 
 from .dtypes import bytes_per_param
 from .errors import SymparamError, did_you_mean
-from .fold import Fold
-from .results import Group, Layer
+from .fold import Fold, merged_values, output_values
+from .results import Layer
 from .values import is_concrete, latex, noun, number, sum_sign, written_as
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "sgd_momentum")
@@ -44,13 +44,6 @@ UNTRAINABLE = ("int8",)
 # s·b·h·(34 + 5·a·s/h) bytes per transformer layer, whatever the weights' type.
 KORTHIKANTI_PER_WIDTH = 34
 KORTHIKANTI_PER_SCORE = 5
-
-# Layers holding chains that make a new tensor of their own from what their chains
-# give (the sum of a residual, the merge of parallel branches, moe's weighted sum of
-# its experts, bidirectional's two directions joined); the others (frozen,
-# time_distributed, recurrent, spectral_norm) pass their chain's output on.
-MERGING = frozenset({"residual", "parallel", "moe", "bidirectional"})
-
 
 # The records are collections.namedtuple, as in results.py: typing.NamedTuple compiles
 # annotations at import, which a concrete count's start-up has no time for.
@@ -137,7 +130,7 @@ def memory(network, *, dtype="fp32", optimizer="adam", training=False, batch=1,
                                 "layer, and this network has no attention layer; use outputs")
         activation_bytes = exact(sum(term.bytes for term in activation_terms))
     else:
-        activation_terms = exact(Fold(network, _output_values, _merged_values).total[0])
+        activation_terms = exact(Fold(network, output_values, merged_values).total[0])
         activation_bytes = exact(activation_terms * batch * size)
     return MemoryReport(
         parameters=exact(counts[0] * size),
@@ -263,15 +256,6 @@ def _quotient(a, b):
     import sympy
 
     return (sympy.Integer(a) if isinstance(a, int) else a) / b
-
-
-def _output_values(layer: Layer) -> tuple:
-    """A layer's output, in values per example; the input is not a layer's output."""
-    return (0,) if layer.kind == "input" else (prod(layer.output_shape, start=1),)
-
-
-def _merged_values(group: Group):
-    return (prod(group.output_shape, start=1),) if group.kind in MERGING else None
 
 
 # ------------------------------------------------------------------ rendering

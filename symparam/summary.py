@@ -18,7 +18,7 @@ from typing import Any
 from .dtypes import bytes_per_param
 from .layers.base import Count
 from .errors import SymparamError
-from .fold import Fold
+from .fold import MERGING, Fold, merged_values, output_values
 from .results import Group, Layer, check_rows
 from .values import (
     is_concrete, json_value, latex, notation, number, one_line, percent, readable, sum_sign, written_as,
@@ -130,29 +130,36 @@ class _Figures:
             from .compute import fold_work
 
             self.folds["macs"] = fold_work(network)
-        if "activations" in columns:
-            self.folds["activations"] = Fold(network, _output_values)
+        if "activations" in columns:  # as `symparam memory` counts them
+            self.folds["activations"] = Fold(network, output_values, merged_values)
 
     def of(self, node, around: _Around) -> dict:
         times = prod(around.runs, start=1)
         return {name: times * fold.of(node)[0] for name, fold in self.folds.items()}
 
+    def has_own(self, group: Group) -> bool:
+        """Whether a layer holding chains has a row of its own: its parameters (moe's
+        router), or with the activations column, the tensor it makes of its chains'
+        outputs (a residual's sum, a merge)."""
+        if group.own.params != 0:
+            return True
+        return "activations" in self.folds and group.kind in MERGING
+
     def own(self, group: Group, around: _Around) -> dict:
-        """A layer holding chains' own row (moe's router): its own work, no output of its own."""
-        figures = {}
+        """A layer holding chains' own figures: its own work (moe's router), its merge's output."""
+        figures, times = {}, prod(around.runs, start=1)
         if "macs" in self.folds:
             from .compute import _own_work
 
             own = _own_work(group, self.folds["macs"].algebra)
-            figures["macs"] = prod(around.runs, start=1) * (own.macs if own is not None else 0)
+            figures["macs"] = times * (own.macs if own is not None else 0)
         if "activations" in self.folds:
-            figures["activations"] = 0
+            merged = merged_values(group)
+            figures["activations"] = times * (merged[0] if merged is not None else 0)
         return figures
 
 
-def _output_values(layer: Layer) -> tuple:
-    """The values of a layer's output for one example; the input is no layer's output."""
-    return (0,) if layer.kind == "input" else (prod(layer.output_shape, start=1),)
+_MERGE_WORD = {"residual": "sum", "bidirectional": "directions joined"}
 
 
 class _Rows:
@@ -176,11 +183,18 @@ class _Rows:
                 rows.append(replace(header, label=one_line(input_source), source=input_source))
                 rows.extend(self.children(node.children, level, depth, around))
             else:
-                if node.own.params != 0:  # moe's router: a row of its own, beside its experts
-                    row = self.layer(node, node.own, level, around)
-                    rows.append(replace(row, figures=self.figures.own(node, around)))
-                rows.extend(self.group(node, level + 1, depth, around))
+                rows.extend(self.with_own(node, self.group(node, level + 1, depth, around), level, around))
         return rows
+
+    def with_own(self, node: Group, rows: list, level: int, around: _Around) -> list[SummaryRow]:
+        """A layer holding chains' rows with its own: moe's router before the experts it
+        routes to, a residual's sum (with the activations column) after its branches."""
+        if not self.figures.has_own(node):
+            return rows
+        own = replace(self.layer(node, node.own, level, around), figures=self.figures.own(node, around))
+        if node.own.params != 0:
+            return [own, *rows]
+        return [*rows, replace(own, label=f"{own.label} (its {_MERGE_WORD.get(node.kind, 'merge')})")]
 
     def group(self, group: Group, level: int, depth: int, around: _Around) -> list[SummaryRow]:
         """The group folded into one row when deeper than `depth`; else a header row, then
@@ -192,7 +206,7 @@ class _Rows:
         only = _only_child(group)
         if only is not None:
             # `block(d, H) * L` holds just `block(d, H)`: one header says it; open the child.
-            nested = self.group(only, level + 1, depth + 1, inner)[1:]
+            nested = self.with_own(only, self.group(only, level + 1, depth + 1, inner)[1:], level, inner)
             return rows + [replace(row, depth=row.depth - 1) for row in nested]
         return rows + self.children(group.children, level, depth, inner)
 
@@ -245,7 +259,7 @@ class _Rows:
             text = f"{plain(multiplier)} × {_bracket(text)}"
             text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
         figures = self.figures.of(group, around)
-        if group.own.params != 0:  # its own row (moe's router) holds its own work, as its count
+        if self.figures.has_own(group):  # its own row (moe's router) holds its own work, as its count
             figures = {name: value - self.figures.own(group, around)[name] for name, value in figures.items()}
         return SummaryRow(
             source=one_line(group.source, width=10**6),
@@ -312,7 +326,7 @@ def _inner(group: Group, attribute: str):
 HEADINGS = ("Layer", "Output shape", "Formula", "Params", "Trainable", "Non-trainable")
 FIGURE_HEADINGS = {"macs": "MACs", "activations": "Activations"}
 FIGURE_TOTALS = {"macs": "Total MACs (forward, one example)",
-                 "activations": "Total activations (layer outputs, one example)"}
+                 "activations": "Total activations (values of the layers' outputs, one example)"}
 
 
 def _headings(summary: Summary) -> tuple[str, ...]:

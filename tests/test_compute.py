@@ -247,12 +247,15 @@ def test_summary_columns_add_up_to_the_totals(arch, depth, symbolic):
     assert sympy.expand(_column_sum(summary, "macs") - network.macs) == 0
     assert sympy.expand(_column_sum(summary, "activations") - summary.figures["activations"]) == 0
     assert summary.figures["macs"] == network.macs
+    assert sympy.expand(summary.figures["activations"] - network.memory().activation_terms) == 0
 
 
 def test_summary_columns_of_gpt2_small():
     network = symparam.parse(GPT2, **GPT2_SMALL)
     summary = network.summary(columns=("macs", "activations"))
-    assert summary.figures == {"macs": 145_824_153_600, "activations": 167_068_672}
+    # activations as `symparam memory` counts them: the layers' outputs and the merges' results
+    assert summary.figures == {"macs": 145_824_153_600, "activations": 186_729_472}
+    assert network.memory().activation_terms == 186_729_472
     macs = {row.label.split("  ")[0]: row.figures["macs"] for row in summary.rows}
     assert macs["dense(V, bias=false, tie=wte)"] == 1024 * 768 * 50257  # the head, tied or not
     assert macs["block(d, H) * L"] == 12 * 1024 * (12 * 768**2 + 2 * 1024 * 768)

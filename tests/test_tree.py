@@ -454,15 +454,16 @@ class Gen:
 
     def stft(self, shape, keep=False, depth=0):
         """Keras' STFTSpectrogram on (T, C): real and imaginary kernels of L × bins."""
-        steps, channels = shape[0].value, shape[-1].value
+        steps = shape[0].value
         length = self.integer(2, min(steps, 8))
         fft = 1 << (length - 1).bit_length()
         bins = fft // 2 + 1
         frames = (steps - length) // (length // 2) + 1
         mode = self.pick(("log", "real", "stft"))
         kernels = 1 if mode == "real" else 2
-        width = channels * bins * (2 if mode == "stft" else 1)
-        out = (Ext(frames, str(frames)), Ext(width, str(width)))
+        per_channel = bins * (2 if mode == "stft" else 1)
+        # the widths follow the input's sizes, symbolic where they are
+        out = (_derived(frames), _mul(shape[-1], Ext(per_channel, str(per_channel))))
         return f"stft_spectrogram(mode={mode}, frame_length={length})", out, kernels * length * bins
 
     def frozen(self, shape, keep=False, depth=0):
