@@ -10,7 +10,7 @@ from fractions import Fraction
 
 from .dtypes import bytes_per_param
 from .errors import SymparamError
-from .values import number
+from .values import is_concrete, number
 
 BINARY_UNITS = (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
 
@@ -96,6 +96,29 @@ def leading_term(network, name: str, total=None):
     variable, total, assumed = _growth_setting(network, name, total)
     term = _leading(total, variable, name)
     return Assumed(term, *assumed) if assumed else term
+
+
+def leading_terms(network, name: str, figures_of) -> dict:
+    """{key: (label, its leading term as `name` grows)} for the formulas that
+    `figures_of(network)` gives as {key: (label, value)} (a command's figures). A size
+    given a value (--set d=12288) is let go to find each term, then given its value
+    again: GPT-3's 6·N·D with N = 12·L·d² at d = 12288."""
+    from .sizes import Sizes
+
+    value = network.sizes.scalars.get(name)
+    general = network
+    if value is not None:
+        others = {key: size for key, size in network.sizes.scalars.items() if key != name}
+        sizes = Sizes(others, network.sizes.entries, network.sizes.sequences)
+        general = type(network).count(network.syntax, sizes, network.convention)
+    out = {}
+    for key, (label, formula) in figures_of(general).items():
+        if formula is not None and not (is_concrete(formula) or isinstance(formula, int)):
+            formula = leading_term(general, name, formula)
+            if value is not None:
+                formula = formula.subs(general.symbols[name], value)
+        out[key] = (label, formula)
+    return out
 
 
 def _leading(total, variable, name: str):

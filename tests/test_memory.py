@@ -444,3 +444,20 @@ def test_cli_errors(args, message):
 def test_cli_refuses_a_batch_of_zero():
     result = invoke("in(4) -> dense(3)", "--batch", "0")
     assert result.exit_code == 2 and "--batch" in result.stderr
+
+
+def test_leading_terms_of_the_figures():
+    """As d grows: 12·L·d² parameters, at 4 bytes; 16 bytes each to train with Adam; the
+    cache 2 × L × T × d values (keys and values of every head) at 4 bytes."""
+    result = invoke("-f", str(EXAMPLES / "gpt2.sp"), "--training", "--leading", "d", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert (document["parameters"], document["training"], document["kv_cache"]) == (
+        "48*L*d**2", "192*L*d**2", "8*L*T*d")
+
+
+def test_leading_terms_at_a_given_size():
+    """A size given a value is let go to find the term, then given it again."""
+    result = invoke(*GPT2_ARGS, "--leading", "d")
+    assert result.exit_code == 0, result.output
+    assert f"parameters (fp32): {48 * 12 * 768**2:,}" in result.output

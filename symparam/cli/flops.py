@@ -86,31 +86,10 @@ def _figures(network: Network, batch, training, tokens, leading) -> dict:
             figures["six_n_d"] = (f"6·N·D, N = {values.number(network.total) if network.is_concrete else 'the count'}"
                                   " (6 FLOPs per parameter per token)", 6 * network.total * tokens)
     if leading:
-        figures = _leading_terms(network, leading, figures, batch, training, tokens)
+        from ..derive import leading_terms
+
+        figures = leading_terms(network, leading, lambda general: _figures(general, batch, training, tokens, None))
     return figures
-
-
-def _leading_terms(network: Network, name: str, figures: dict, batch, training, tokens) -> dict:
-    """Each formula's leading term as `name` grows. A size given a value (--set d=12288)
-    is let go to find the term, then given its value again: Kaplan's 6·N·D, N = 12·L·d²."""
-    from ..derive import leading_term
-    from ..sizes import Sizes
-
-    value = network.sizes.scalars.get(name)
-    general = network
-    if value is not None:
-        others = {key: size for key, size in network.sizes.scalars.items() if key != name}
-        sizes = Sizes(others, network.sizes.entries, network.sizes.sequences)
-        general = Network.count(network.syntax, sizes, network.convention)
-        figures = _figures(general, batch, training, tokens, None)
-    out = {}
-    for key, (label, formula) in figures.items():
-        if not (values.is_concrete(formula) or isinstance(formula, int)):
-            formula = leading_term(general, name, formula)
-            if value is not None:
-                formula = formula.subs(general.symbols[name], value)
-        out[key] = (label, formula)
-    return out
 
 
 def _number(value) -> str:

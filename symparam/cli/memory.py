@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from ..memory import ACTIVATIONS, OPTIMIZERS
+from .. import values
 from ..network import Network
 from .common import DTYPES, echo, latex_output, network_command
 
@@ -26,15 +27,18 @@ from .common import DTYPES, echo, latex_output, network_command
                    "transformer layer (needs attention).")
 @click.option("--format", "fmt", type=click.Choice(("text", "latex", "json")), default="text",
               show_default=True, help="How to write the estimates.")
+@click.option("--leading", metavar="NAME", help="Each figure's leading term as NAME grows without bound.")
 @click.option("--standalone", is_flag=True, help="With LaTeX: a whole document for pdflatex.")
-def memory(network: Network, dtype, optimizer, training, batch, activations, fmt, standalone):
+def memory(network: Network, dtype, optimizer, training, batch, activations, fmt, standalone, leading):
     """Estimate the memory of EXPRESSION in bytes: its parameters, with --training what
     training holds beside them, the key/value cache of its attention layers, and its
     activations."""
     from .. import memory as estimates
 
-    report = estimates.memory(network, dtype=dtype, optimizer=optimizer, training=training, batch=batch,
-                              activations=activations)
+    options = dict(dtype=dtype, optimizer=optimizer, training=training, batch=batch, activations=activations)
+    if leading:
+        return _leading(network, leading, options, fmt, standalone)
+    report = estimates.memory(network, **options)
     if fmt == "json":
         from .. import render
 
@@ -43,3 +47,35 @@ def memory(network: Network, dtype, optimizer, training, batch, activations, fmt
         click.echo(latex_output(estimates.to_latex(report), standalone))
     else:
         echo(estimates.to_text(report))
+
+
+def _leading(network: Network, name: str, options: dict, fmt: str, standalone: bool) -> None:
+    """The figures' leading terms as `name` grows, without their working."""
+    from .. import memory as estimates
+    from ..derive import leading_terms
+
+    def figures(general) -> dict:
+        report = estimates.memory(general, **options)
+        method = "layer outputs" if report.activations_method == "outputs" else "Korthikanti et al. 2022"
+        shown = {
+            "parameters": (f"parameters ({report.dtype})", report.parameters),
+            "training": (f"training ({report.dtype}, {report.optimizer})", report.training),
+            "kv_cache": (f"kv cache (batch {report.batch})", report.kv_cache),
+            "activations": (f"activations ({method}, batch {report.batch})", report.activations),
+        }
+        return {key: figure for key, figure in shown.items() if figure[1] is not None}
+
+    terms = leading_terms(network, name, figures)
+    if fmt == "json":
+        from .. import render
+
+        document = {"expression": network.expression, "leading": name, **options}
+        document.update({key: values.json_value(value) for key, (_, value) in terms.items()})
+        click.echo(render.dumps(document))
+    elif fmt == "latex":
+        lines = [rf"\text{{{label}}} &= {values.latex(value)}" for label, value in terms.values()]
+        click.echo(latex_output("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}", standalone))
+    else:
+        echo(f"leading terms as {name} → ∞, in bytes")
+        for label, value in terms.values():
+            echo(f"{label}: {values.number(value)}")
