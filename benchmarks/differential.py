@@ -2,9 +2,11 @@
 (tests/test_tree.py's generator), each built layer by layer with PyTorch or Keras by
 `symparam check`, compared row by row with symparam's count; or, with --export, each
 written as a PyTorch module by `symparam export` (its sizes as constructor arguments),
-run on the meta device, its parameters and output shape compared.
+run on the meta device, its parameters and output shape compared; or, with --compute,
+each exported module run under PyTorch's FlopCounterMode, its FLOPs compared with
+2 × symparam's MACs.
 
-    python benchmarks/differential.py [--examples N] [--against torch|keras] [--export]
+    python benchmarks/differential.py [--examples N] [--against torch|keras] [--export | --compute]
 
 Prints how many architectures were checked, how many the framework cannot build (a
 layer it has no class for, a Σ over a growing repetition) and every disagreement with
@@ -34,10 +36,13 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=10_000)
     parser.add_argument("--against", choices=("torch", "keras"), default="torch")
     parser.add_argument("--export", action="store_true", help="export to PyTorch, run, compare")
+    parser.add_argument("--compute", action="store_true", help="export to PyTorch, count its FLOPs, compare")
     args = parser.parse_args()
     tally = {"checked": 0, "not built": 0, "not run": 0}
     if args.export:
         return exported(args.examples, tally)
+    if args.compute:
+        return computed(args.examples, tally)
 
     @settings(max_examples=args.examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
@@ -106,6 +111,20 @@ def exported(examples: int, tally: dict) -> int:
     failed, seconds = timed(agrees)
     print(f"export to PyTorch: {tally['checked']:,} architectures run, {tally['not built']:,} not written, "
           f"{tally['not run']:,} that PyTorch refuses to run, "
+          f"{'a disagreement' if failed else 'all agree'} ({seconds:.0f} s)")
+    return 1 if failed else 0
+
+
+def computed(examples: int, tally: dict) -> int:
+    from test_compute_torch import agrees_with_pytorch
+
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(architectures())
+    def agrees(arch):
+        agrees_with_pytorch(arch, tally)
+
+    failed, seconds = timed(agrees)
+    print(f"compute against PyTorch's FlopCounterMode: {tally['checked']:,} architectures run, "
           f"{'a disagreement' if failed else 'all agree'} ({seconds:.0f} s)")
     return 1 if failed else 0
 

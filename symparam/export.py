@@ -408,6 +408,10 @@ class Exporter:
         sequences = ", return_sequences=True" if node.arguments["return_sequences"] else ""
         writer.init.append(f"# {one_line(node.source, 80)}")
         writer.init.append(f"self.{attribute} = Recurrence(nn.ModuleList([{', '.join(p.code for p in built)}]){sequences})")
+        for index, step in enumerate(chain):
+            if step.count.frozen is not None:  # a cell in a frozen part
+                writer.init.append(f"freeze(self.{attribute}.chain[{index}])")
+                self.helpers.add("freeze")
         writer.forward.append(f"{target} = self.{attribute}({source})")
         return target
 

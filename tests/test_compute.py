@@ -62,6 +62,16 @@ BY_HAND = [
     pytest.param("in(6) -> residual(dense(6, bias=false))", 36, 6, id="residual"),
     # 3 repetitions of 4×4
     pytest.param("in(4) -> dense(4, bias=false) * 3", 3 * 16, 0, id="repetition"),
+    # Keras-only kinds, which PyTorch's counter cannot run. ConvLSTM: at each of 5 steps
+    # and 8×8 positions, 4 gates × 4 filters read a 3×3 window of 3 inputs and 4 states;
+    # per filter, position and step the 13 elementwise of an LSTM unit
+    pytest.param("in(5, 8, 8, 3) -> conv_lstm2d(4, 3, padding=same)", 5 * 64 * 9 * 16 * (3 + 4),
+                 5 * 64 * 4 * 13, id="conv-lstm"),
+    # Keras' Attention over 5 positions of 8: 5 × 5 scores of 8 products, the weighted
+    # sum as many; a softmax per score
+    pytest.param("in(5, 8) -> dot_attention", 2 * 25 * 8, 25, id="dot-attention"),
+    # STFT as a convolution: 7 frames of 4 samples (step 2), one kernel of 4 × 3 bins
+    pytest.param("in(16, 1) -> stft_spectrogram(mode=real, frame_length=4)", 7 * 4 * 3, 7 * 3, id="stft"),
 ]
 
 

@@ -32,8 +32,7 @@ torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install 
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import symparam  # noqa: E402
-from symparam.export import example_shape  # noqa: E402
-from symparam.values import notation, shown_extents  # noqa: E402
+from test_export import built  # noqa: E402
 from test_tree import architectures  # noqa: E402
 
 pytestmark = [  # PyTorch's notes on a padding copy and on meta tensors of no elements
@@ -55,22 +54,8 @@ def counted(run) -> int:
 def exported_flops(network, batch: int = 1) -> int:
     """symparam's PyTorch export of `network`, built on the meta device and run forward
     (eval) on zeros of its input shapes under the counter (as test_export.run does)."""
-    code = network.export("torch")
-    namespace: dict = {"__name__": "exported"}
-    exec(compile(code, "exported", "exec"), namespace)
-    name = re.search(r'^class (\w+)\(nn\.Module\):\n    """Generated', code, re.M).group(1)
-    tree = network.tree
-    chains = tree.children if tree.children[0].kind == "chain" else [tree]
-    inputs = []
-    with notation(channels_first=True):
-        for chain in chains:
-            first = next(node for node, _ in chain.walk() if not node.children and node.kind != "input")
-            head = next(node for node, _ in chain.walk() if node.kind == "input")
-            shape = example_shape(shown_extents(head.output_shape))
-            dtype = torch.long if first.kind in READS_IDS else torch.float32
-            inputs.append(torch.zeros(batch, *shape, dtype=dtype, device="meta"))
+    model, inputs = built(network.export("torch"), network, batch)
     with torch.device("meta"):
-        model = namespace[name]().eval()
         return counted(lambda: model(*inputs))
 
 
@@ -356,6 +341,12 @@ def test_the_symbolic_formula_gives_the_same_count():
                                                                   HealthCheck.filter_too_much])
 @given(architectures())
 def test_random_architectures_count_as_pytorch_does(arch):
+    agrees_with_pytorch(arch)
+
+
+def agrees_with_pytorch(arch, tally: dict | None = None) -> None:
+    """The architecture's exported model under FlopCounterMode does 2 × net.macs FLOPs
+    (benchmarks/differential.py --compute runs this over many more)."""
     assume(arch.convention == "torch")
     network = symparam.parse(arch.concrete, convention="torch", **arch.concrete_sizes)
     nodes = [node for node, _ in network.tree.walk()]
@@ -375,4 +366,6 @@ def test_random_architectures_count_as_pytorch_does(arch):
         # a norm over one value per group or one spatial element, which PyTorch refuses at batch 1
         assume("value per channel" not in str(error) and "spatial element" not in str(error))
         raise
+    if tally is not None:
+        tally["checked"] += 1
     assert flops == 2 * network.macs, arch.concrete

@@ -37,6 +37,17 @@ def example_sizes(text: str) -> dict:
 def run(code: str, network, batch: int = 2, **arguments):
     """Execute the module, build its model on the meta device with `arguments` and run
     forward on zeros of the input shapes: (params, trainable, output shape)."""
+    model, inputs = built(code, network, batch, **arguments)
+    with torch.device("meta"):
+        output = model(*inputs)
+    params = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return params, trainable, tuple(output.shape)
+
+
+def built(code: str, network, batch: int = 2, **arguments):
+    """The module executed, its model built on the meta device with `arguments` (in
+    eval mode: a norm over one step refuses only to train), and zeros of its input shapes."""
     namespace: dict = {"__name__": "exported"}
     exec(compile(code, "exported", "exec"), namespace)
     name = re.search(r'^class (\w+)\(nn\.Module\):\n    """Generated', code, re.M).group(1)
@@ -52,11 +63,7 @@ def run(code: str, network, batch: int = 2, **arguments):
             inputs.append(torch.zeros(batch, *shape, dtype=torch.long if ids else torch.float32,
                                       device="meta"))
     with torch.device("meta"):
-        model = namespace[name](**arguments)
-        output = model.eval()(*inputs)  # eval: a norm over one step refuses only to train
-    params = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return params, trainable, tuple(output.shape)
+        return namespace[name](**arguments).eval(), inputs
 
 
 def expected(network, batch: int = 2):

@@ -173,3 +173,24 @@ def maybe_latex(fmt: str, as_latex: bool) -> str:
 
 
 SYMPY_FORMAT = "sympy: the text with formulas as SymPy writes them, to paste into Python."
+
+
+def write_figures(figures: dict, fmt: str, document: dict, heading: str = "", standalone: bool = False) -> None:
+    """Figures {key: (label, value)} as JSON (beside `document`'s keys), an align* block,
+    or one `label: value` line each (under `heading`), with 3.14 × 10^23 beside a large one."""
+    if fmt == "json":
+        from .. import render
+
+        document.update({key: values.json_value(value) for key, (_, value) in figures.items()})
+        click.echo(render.dumps(document))
+    elif fmt == "latex":
+        lines = [rf"\text{{{label}}} &= {values.latex(value)}" for label, value in figures.values()]
+        click.echo(latex_output("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}", standalone))
+    else:
+        if heading:
+            echo(heading)
+        for label, value in figures.values():
+            # whole numbers grouped (12,960); a fraction of a MAC per token as written (1/3)
+            shown = values.number(value) if values.is_concrete(value) else values.show(value)
+            approximately = values.scientific(value)
+            echo(f"{label}: {shown}" + (f" (≈ {approximately})" if approximately else ""))

@@ -7,7 +7,7 @@ import click
 from .. import values
 from ..errors import SymparamError
 from ..network import Network
-from .common import Checked, echo, latex_output, maybe_latex, network_command
+from .common import Checked, maybe_latex, network_command, write_figures
 
 
 def _tokens(text: str):
@@ -25,7 +25,7 @@ TOKENS = Checked("D", _tokens)
 
 @click.command()
 @network_command
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, metavar="B",
               help="Examples per forward pass: the per-example figures times B.")
 @click.option("--training", is_flag=True,
               help="Forward + backward: 3 × the forward FLOPs (6 per parameter per token).")
@@ -40,25 +40,12 @@ def flops(network: Network, batch, training, tokens, leading, as_latex, fmt, sta
     """Forward compute of EXPRESSION: multiply–accumulates (MACs) of the matrix products
     and convolutions, FLOPs (2 per MAC) and, apart, the elementwise operations; per
     token for a sequence model; --training for forward + backward."""
-    from .. import render
-
     figures = _figures(network, batch, training, tokens, leading)
-    fmt = maybe_latex(fmt, as_latex)
-    if fmt == "json":
-        document = {"expression": network.expression, "batch": batch, "training": training}
-        if leading:
-            document["leading"] = leading
-        document.update({key: values.json_value(value) for key, (_, value) in figures.items()})
-        click.echo(render.dumps(document))
-    elif fmt == "latex":
-        lines = [rf"\text{{{label}}} &= {values.latex(value)}" for label, value in figures.values()]
-        click.echo(latex_output("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}", standalone))
-    else:
-        if leading:
-            echo(f"leading terms as {leading} → ∞")
-        for label, value in figures.values():
-            approximately = values.scientific(value)
-            echo(f"{label}: {_number(value)}" + (f" (≈ {approximately})" if approximately else ""))
+    document = {"expression": network.expression, "batch": batch, "training": training}
+    if leading:
+        document["leading"] = leading
+    heading = f"leading terms as {leading} → ∞" if leading else ""
+    write_figures(figures, maybe_latex(fmt, as_latex), document, heading, standalone)
 
 
 def _figures(network: Network, batch, training, tokens, leading) -> dict:
@@ -90,8 +77,3 @@ def _figures(network: Network, batch, training, tokens, leading) -> dict:
 
         figures = leading_terms(network, leading, lambda general: _figures(general, batch, training, tokens, None))
     return figures
-
-
-def _number(value) -> str:
-    """Whole numbers grouped (12,960); a fraction of a MAC per token as written (1/3)."""
-    return values.number(value) if values.is_concrete(value) else values.show(value)

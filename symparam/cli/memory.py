@@ -6,9 +6,8 @@ from __future__ import annotations
 import click
 
 from ..memory import ACTIVATIONS, OPTIMIZERS
-from .. import values
 from ..network import Network
-from .common import DTYPES, echo, latex_output, network_command
+from .common import DTYPES, echo, latex_output, network_command, write_figures
 
 
 @click.command()
@@ -20,7 +19,7 @@ from .common import DTYPES, echo, latex_output, network_command
               help="The optimizer whose states --training counts.")
 @click.option("--training", is_flag=True,
               help="Also the bytes of training: weights, gradients and optimizer states.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, metavar="B",
               help="Sequences in the key/value cache, examples in the activations.")
 @click.option("--activations", type=click.Choice(ACTIVATIONS), default="outputs", show_default=True,
               help="outputs: the layers' outputs; korthikanti: Korthikanti et al. 2022's bytes per "
@@ -65,17 +64,6 @@ def _leading(network: Network, name: str, options: dict, fmt: str, standalone: b
         }
         return {key: figure for key, figure in shown.items() if figure[1] is not None}
 
-    terms = leading_terms(network, name, figures)
-    if fmt == "json":
-        from .. import render
-
-        document = {"expression": network.expression, "leading": name, **options}
-        document.update({key: values.json_value(value) for key, (_, value) in terms.items()})
-        click.echo(render.dumps(document))
-    elif fmt == "latex":
-        lines = [rf"\text{{{label}}} &= {values.latex(value)}" for label, value in terms.values()]
-        click.echo(latex_output("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}", standalone))
-    else:
-        echo(f"leading terms as {name} → ∞, in bytes")
-        for label, value in terms.values():
-            echo(f"{label}: {values.number(value)}")
+    document = {"expression": network.expression, "leading": name, **options}
+    write_figures(leading_terms(network, name, figures), fmt, document, f"leading terms as {name} → ∞, in bytes",
+                  standalone)
