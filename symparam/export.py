@@ -222,11 +222,11 @@ class Exporter:
         writer.init.append(f"# {one_line(node.source, 80)}")
         writer.init.append(f"self.{attribute} = {built.code}")
         self.helpers.update(built.helpers)
-        if node.count.tie is not None:
-            self.tie(writer, node, f"{attribute}{built.weight}")
-        if node.count.frozen is not None:
+        if node.count.frozen is not None:  # before a tie: the shared matrix keeps its own trainability
             writer.init.append(f"freeze(self.{attribute})")
             self.helpers.add("freeze")
+        if node.count.tie is not None:
+            self.tie(writer, node, f"{attribute}{built.weight}")
         if built.matrix:
             writer.last_matrix = (f"self.{attribute}{built.weight}", torch_weight_shape(node))
         writer.last_weighted = f"self.{attribute}{built.weight.removesuffix('.weight')}"

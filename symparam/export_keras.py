@@ -335,15 +335,18 @@ class KerasExporter:
                 writer.line(f"{target} = {self.applied(writer, node, built, layer_variable, source)}")
                 return
         constructor = built.code
-        if frozen and not built.lora:
+        # frozen after it is built: LoRA's adapters stay trainable, and a layer whose
+        # sublayers are made when it is built would not pass trainable=False on to them
+        frozen_after = frozen and (built.lora or _builds_sublayers(built.code))
+        if frozen and not frozen_after:
             constructor = _with_keyword(constructor, "trainable=False")
-        if built.code is None or not (shared or (frozen and built.lora)):
+        if built.code is None or not (shared or frozen_after):
             writer.line(f"{target} = {self.applied(writer, node, built, constructor, source)}")
             return
         layer_variable = writer.variable(keras_name(self.tie_stage[-1]) if shared else node.kind)
         writer.line(f"{layer_variable} = {constructor}")
         writer.line(f"{target} = {self.applied(writer, node, built, layer_variable, source)}")
-        if frozen and built.lora:
+        if frozen_after:
             writer.line(f"freeze({layer_variable})")
             self.helpers.add("freeze")
         if shared:
@@ -607,7 +610,7 @@ class KerasExporter:
         built = self.built(node, writer)
         if built.code is None or built.before or built.after or built.call != "{layer}({x})":
             return None
-        if self.frozen(node) and built.lora:
+        if self.frozen(node) and (built.lora or _builds_sublayers(built.code)):
             return None
         return self.frozen_if(node, built.code)
 
@@ -744,6 +747,15 @@ def _first_layer(chain) -> Layer:
     while isinstance(node, Group):
         node = node.children[0]
     return node
+
+
+# Keras layers that make their sublayers when they are built: trainable=False given to
+# their constructor stops at them (Keras passes it on only to the sublayers it has then).
+SUBLAYERS_AT_BUILD = ("layers.MultiHeadAttention(", "layers.GroupQueryAttention(", "Attention(")
+
+
+def _builds_sublayers(constructor: str | None) -> bool:
+    return constructor is not None and constructor.startswith(SUBLAYERS_AT_BUILD)
 
 
 def _with_keyword(constructor: str, keyword_text: str) -> str:

@@ -208,6 +208,7 @@ READABLE = Readable(settings={"order": None})
 ASCII = Ascii(settings={"order": None})
 
 
-def readable(expr, ascii: bool = False, counts=()) -> str:
-    """The formula in one-line notation, in its display form."""
-    return (ASCII if ascii else READABLE).doprint(arranged(expr, counts))
+def readable(expr, ascii: bool = False, counts=(), arrange: bool = True) -> str:
+    """The formula in one-line notation, in its display form (or, arrange=False, as
+    it was built: C·k²·(H + 1 − k)·(W + 1 − k), its factors kept)."""
+    return (ASCII if ascii else READABLE).doprint(arranged(expr, counts) if arrange else expr)

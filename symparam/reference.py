@@ -24,6 +24,7 @@ class Entry:
     example: str  # a call with every size a name, on an input of names
     keras: str  # its parameters under each convention ("" when it has no formula alone)
     torch: str
+    compute: str = ""  # its forward multiply–accumulates and elementwise operations there (Keras')
 
 
 def signature(kind: LayerKind) -> str:
@@ -65,7 +66,8 @@ def entries() -> list[Entry]:
 def entry(kind: LayerKind) -> Entry:
     about = (kind.doc.splitlines() or [""])[0]
     example, formulas = _example(kind)
-    return Entry(kind.name, signature(kind), kind.aliases, about, example, *formulas)
+    compute = _compute(example) if formulas[0] else ""
+    return Entry(kind.name, signature(kind), kind.aliases, about, example, *formulas, compute)
 
 
 def _example(kind: LayerKind) -> tuple[str, tuple[str, str]]:
@@ -110,6 +112,14 @@ def _formula(expression: str, convention: str) -> str:
     return text(network.layers[-1].params)
 
 
+def _compute(expression: str) -> str:
+    """'d·units MACs, units elementwise' for the example (symparam.compute)."""
+    from .network import parse
+
+    work = parse(expression).compute()  # as built: the output positions' factors kept
+    return f"{text(work.macs, arrange=False)} MACs, {text(work.elementwise, arrange=False)} elementwise"
+
+
 def layer_table() -> str:
     """Every kind: name, signature, what it is, and its formula (both conventions when
     they differ)."""
@@ -135,7 +145,8 @@ def layer_page(name: str) -> str:
     if item.aliases:
         lines += ["", "aliases: " + ", ".join(item.aliases)]
     if item.keras:
-        lines += ["", f"example: {item.example}", f"  Keras:   {item.keras}", f"  PyTorch: {item.torch}"]
+        lines += ["", f"example: {item.example}", f"  Keras:   {item.keras}", f"  PyTorch: {item.torch}",
+                  f"  compute: {item.compute}"]
     return "\n".join(lines)
 
 
@@ -182,6 +193,7 @@ def markdown_page() -> str:
                 blocks.append(f"- Keras and PyTorch: `{item.keras}`")
             else:
                 blocks.append(f"- Keras: `{item.keras}`\n- PyTorch: `{item.torch}`")
+            blocks.append(f"Its forward pass for one example (Keras' convention): `{item.compute}`.")
     return "\n\n".join(blocks) + "\n"
 
 

@@ -110,15 +110,16 @@ def show(value) -> str:
     return text(value)
 
 
-def text(value) -> str:
-    """A value as text: 13002, or a formula in the notation in use (12·d² + 13·d)."""
+def text(value, arrange: bool = True) -> str:
+    """A value as text: 13002, or a formula in the notation in use (12·d² + 13·d); with
+    arrange=False, as it was built, its factors kept."""
     current = _NOTATION.get()
     if current.style == "sympy" or is_concrete(value) or (isinstance(value, int) or is_fraction(value)):
         return sympy_text(value)
     with unlimited_digits():
         from .printing import readable
 
-        return readable(value, ascii=current.style == "ascii", counts=current.counts)
+        return readable(value, ascii=current.style == "ascii", counts=current.counts, arrange=arrange)
 
 
 # The symbols of the words around formulas, and what the ASCII notation writes instead

@@ -200,6 +200,9 @@ class Step(layers.Layer):
     def __init__(self, cell, **kwargs):
         super().__init__(**kwargs)
         self.cell = cell
+        # trainable=False given to the step must reach its cell's weights too: Keras
+        # passes it on to the layers a layer holds only when it is set after them
+        self.cell.trainable = self.trainable
 
     def build(self, input_shape):
         self.cell.build(input_shape)
