@@ -95,6 +95,13 @@ CALLS = {
         28,
     ),
     "missing_required": ("in(784) -> dense()", r"dense\(\): missing .*'units'", 1, 12),
+    "keras_attention_with_heads": (  # Keras' Attention has no heads: MultiHeadAttention was meant
+        "in(T, d) -> Attention(8)",
+        r"Attention\(8\): takes at most 0 positional arguments \(no arguments\), got 1; for multi-head "
+        r"attention, write attention\(heads\), Keras' MultiHeadAttention",
+        1,
+        23,
+    ),
 }
 
 # ------------------------------------------------------------------ the shape of the chain

@@ -107,21 +107,26 @@ ASCII_HELP = "Write in plain ASCII: formulas as h_{i-1}*h_i, d^2, sum_{i=1}^{l};
 WANTS_ORIGIN = {"export_command": ("origin",)}  # commands told the file they read
 
 
+# Commands that count as a framework does (check --against, export --to): --convention
+# would be ignored, so they do not offer it.
+FRAMEWORK_COMMANDS = ("check_command", "export_command")
+
+
 def network_command(function):
     """The options every command shares: EXPR or -f FILE, --set, --convention. The
     command receives the counted Network; a SymparamError becomes exit code 2."""
+    takes_convention = function.__name__ not in FRAMEWORK_COMMANDS
 
     @click.argument("expression", required=False)
     @click.option("-f", "--file", "file", type=SourceFile(), metavar="FILE",
                   help="Read the expression from FILE ('-': stdin).")
     @click.option("--set", "settings", type=SETTING, multiple=True, metavar="NAME=VALUE",
                   help="Give a size: d=512, h_1=16, or a sequence h=784,16,10. Repeatable.")
-    @click.option("--convention", type=click.Choice(CONVENTIONS), default="keras", show_default=True,
-                  help="Whose parameter counting to follow where Keras and PyTorch differ.")
+    @_convention_option(takes_convention)
     @click.option("--ascii", "ascii_only", is_flag=True,
                   help=ASCII_HELP)
     @functools.wraps(function)
-    def command(expression, file, settings, convention, ascii_only, **options):
+    def command(expression, file, settings, ascii_only, convention="keras", **options):
         if options.get("all_examples"):  # check's own: the files of examples/, no expression
             if expression is not None or file is not None:
                 raise click.UsageError("--all-examples checks the files in examples/: give no EXPRESSION or -f")
@@ -144,6 +149,13 @@ def network_command(function):
             raise UserError(error, origin) from None
 
     return command
+
+
+def _convention_option(offered: bool):
+    if not offered:
+        return lambda function: function
+    return click.option("--convention", type=click.Choice(CONVENTIONS), default="keras", show_default=True,
+                        help="Whose parameter counting to follow where Keras and PyTorch differ.")
 
 
 def syntax(text: str, origin: str | None):

@@ -384,8 +384,8 @@ def written_word(value) -> str | None:
 class LayerKind(
     namedtuple(
         "LayerKind",
-        "name params apply aliases doc varargs positional by_name chains contexts",
-        defaults=((), "", None, (), None, (), ()),
+        "name params apply aliases doc varargs positional by_name chains contexts hint",
+        defaults=((), "", None, (), None, (), (), ""),
     )
 ):
     """A layer kind: its `name`, `params`, and `apply(call, shape) -> Output`; its
@@ -393,12 +393,13 @@ class LayerKind(
     values (in(20, 20, 3)). Worked out once at registration, since matching arguments is
     on every layer's path: `positional` (the parameters that may be given by position),
     `by_name` (every parameter by its name and aliases) and `chains` (the parameters
-    that take chains of layers)."""
+    that take chains of layers). `hint` follows a message about its arguments: what a
+    writer most likely meant (Keras' Attention(8) is multi-head attention(8))."""
 
     __slots__ = ()
 
 
-def _kind(name, params, apply, aliases, doc, varargs) -> LayerKind:
+def _kind(name, params, apply, aliases, doc, varargs, hint="") -> LayerKind:
     chains = tuple(p for p in (*params, varargs) if isinstance(p, Stage))
     return LayerKind(
         name, params, apply, aliases, doc, varargs,
@@ -406,6 +407,7 @@ def _kind(name, params, apply, aliases, doc, varargs) -> LayerKind:
         by_name={key: p for p in params for key in (p.name, *p.aliases)},
         chains=chains,
         contexts=tuple(p for p in params if isinstance(p, Context)),
+        hint=hint,
     )
 
 
@@ -445,12 +447,12 @@ REGISTRY = _Registry()
 _BY_NAME: dict[str, LayerKind] = {}
 
 
-def layer(name: str, *, params=(), aliases=(), doc: str = "", varargs: Param | None = None):
+def layer(name: str, *, params=(), aliases=(), doc: str = "", varargs: Param | None = None, hint: str = ""):
     """Register a layer kind under its canonical name and its aliases."""
 
     def register(apply):
         text = doc or (apply.__doc__ or "").strip()
-        kind = _kind(name, tuple(params), apply, tuple(aliases), text, varargs)
+        kind = _kind(name, tuple(params), apply, tuple(aliases), text, varargs, hint)
         for key in (name, *aliases):
             if key in _BY_NAME:
                 raise ValueError(f"layer name {key!r} registered twice")
@@ -507,7 +509,8 @@ def match_arguments(kind: LayerKind, node: ast.Call, source: str) -> dict[str, A
         raise layer_error(
             node, source,
             f"takes at most {len(by_position)} positional argument"
-            f"{'s' if len(by_position) != 1 else ''} ({expected}), got {len(node.args)}",
+            f"{'s' if len(by_position) != 1 else ''} ({expected}), got {len(node.args)}"
+            + (f"; {kind.hint}" if kind.hint else ""),
             getattr(extra, "span", None),
         )
     given: dict[str, Any] = {p.name: value for p, value in zip(by_position, positional)}

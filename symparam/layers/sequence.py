@@ -217,6 +217,7 @@ def _context_width(call, shape):
         Choice("score_mode", "dot", choices=("dot", "concat"), keyword_only=True),
         Context("context", None, keyword_only=True, aliases=("value",)),
     ),
+    hint="for multi-head attention, write attention(heads), Keras' MultiHeadAttention",
 )
 def dot_attention(call, shape):
     """Keras' Attention: dot-product attention without projections, of the input (the
