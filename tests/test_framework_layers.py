@@ -75,6 +75,9 @@ LAYERS = {
     "spectral-dense": ("in(16) -> spectral_norm(dense(8))", 144, 136, (8,)),
     "spectral-conv": ("in(28, 28, 3) -> SpectralNormalization(conv2d(8, 3))", 232, 224, (26, 26, 8)),
     "spectral-transpose": ("in(8, 8, 3) -> spectral_norm(conv2d_transpose(5, 3))", 143, 140, (10, 10, 5)),
+    # an EinsumDense kernel (c, d, e) of 4 × 8 × 16: u is its last axis's 16
+    "spectral-einsum": ('in(10, 4, 8) -> spectral_norm(einsum_dense("abcd,cde->abe", (10, 16)))', 528, 512,
+                        (10, 16)),
     # Keras' TimeDistributed: one Conv2D for the 10 frames, 3·3·3·8 + 8
     "time-distributed": ("in(10, 28, 28, 3) -> time_distributed(conv2d(8, 3))", 224, 224, (10, 26, 26, 8)),
     "time-distributed-chain": ("in(5, 12) -> TimeDistributed(dense(4) -> relu -> dense(2))", 62, 62, (5, 2)),

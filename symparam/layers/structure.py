@@ -90,7 +90,18 @@ KERNEL_LAST_AXIS = {
     **{f"conv{rank}d_transpose": (lambda args, shape: shape[-1]) for rank in (1, 2, 3)},
     **{f"depthwise_conv{rank}d": (lambda args, shape: args["depth_multiplier"]) for rank in (1, 2)},
     "embedding": lambda args, shape: args["dim"],
+    "einsum_dense": lambda args, shape: _einsum_kernel_last(args, shape),
 }
+
+
+def _einsum_kernel_last(args, shape):
+    """The extent of an EinsumDense kernel's last axis: its letter's in the input or the output."""
+    left, outputs = args["equation"].replace(" ", "").split("->")
+    inputs, kernel = left.split(",")
+    extents = dict(zip(inputs[1:], shape))
+    extents.update((letter, extent) for letter, extent in zip(outputs[1:], args["output_shape"])
+                   if letter not in extents)
+    return extents[kernel[-1]]
 
 
 @layer(
@@ -101,7 +112,8 @@ KERNEL_LAST_AXIS = {
 def spectral_norm(call, shape):
     """Its layer's weights divided by their largest singular value, estimated by power
     iteration. Keras' SpectralNormalization keeps the vector u of the kernel's last axis,
-    non-trainable (dense: its units; a convolution: its filters); PyTorch's spectral_norm
+    non-trainable (dense: its units; a convolution: its filters; an EinsumDense: its
+    kernel's last axis); PyTorch's spectral_norm
     keeps u and v as buffers, no parameters."""
     (nodes,) = call.chains["layer"]
     inner = nodes[0] if len(nodes) == 1 else None
