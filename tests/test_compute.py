@@ -317,3 +317,19 @@ def test_explain_compute_command():
             "and (Σ_{i=1}^{l} h_i) elementwise operations.") in result.output
     latex = CliRunner().invoke(main, ["explain", "in(784) -> dense(16) -> dense(10)", "--compute", "--latex"])
     assert r"\text{Total MACs (forward, one example)} &= 12{,}704" in latex.output
+
+
+# ------------------------------------------------------------------ published figures
+
+
+@pytest.mark.parametrize("file, sizes, macs, published", [
+    # torchvision's model tables: "GFLOPS" there are multiply–accumulates, 2 decimals
+    ("densenet121.sp", {"k": 32}, 2_834_161_664, "2.83"),
+    ("efficientnet_b0.sp", {}, 385_814_752, "0.39"),
+], ids=["densenet121", "efficientnet_b0"])
+def test_torchvision_published_gflops(file, sizes, macs, published):
+    """ResNet-50, ViT-B/16 and VGG-16 are in test_compute_torch.py, beside PyTorch's own count."""
+    network = symparam.parse(open(f"examples/{file}", encoding="utf-8").read(), convention="torch",
+                             path=f"examples/{file}", **sizes)
+    assert network.macs == macs
+    assert f"{round(macs / 10**9, 2):.2f}" == published
