@@ -16,6 +16,7 @@ from collections import namedtuple
 from .compute_layers import GROUP_WORK, NOTHING, WORK, Work
 from .errors import SymparamError
 from .fold import Fold, algebra_for
+from .results import distinct_nodes
 
 TRAINING_PASSES = 3  # forward + backward (activations' and weights' gradients)
 
@@ -66,7 +67,7 @@ def layer_work(layer, algebra) -> Work:
     return formula(layer, algebra)
 
 
-def _own_work(group, algebra) -> Work | None:
+def own_work(group, algebra) -> Work | None:
     formula = GROUP_WORK.get(group.kind)
     return formula(group, algebra) if formula is not None else None
 
@@ -75,7 +76,7 @@ def fold_work(network) -> Fold:
     """The fold of every layer's work over the network: `.total` and `.of(node)`."""
     algebra = algebra_for(network)
     return Fold(network, lambda layer: layer_work(layer, algebra).totals,
-                lambda group: _totals(_own_work(group, algebra)), algebra)
+                lambda group: _totals(own_work(group, algebra)), algebra)
 
 
 def _totals(work: Work | None):
@@ -100,8 +101,7 @@ def _pair(total: tuple) -> tuple:
 
 def _tokens(network):
     """The tokens of a sequence model (its first input's first axis), else None."""
-    kinds = {node.kind for node, _ in network.tree.walk()}
-    if not kinds & SEQUENCE_KINDS:
+    if not any(node.kind in SEQUENCE_KINDS for node in distinct_nodes(network.tree)):
         return None
     return network.analysis.input.output_shape[0]
 
@@ -125,4 +125,4 @@ def _check_batch(batch) -> None:
         raise SymparamError(f"batch must be a whole number >= 1, got {batch!r}")
 
 
-__all__ = ["Compute", "NOTHING", "Work", "compute", "fold_work", "layer_work"]
+__all__ = ["Compute", "NOTHING", "Work", "compute", "fold_work", "layer_work", "own_work"]

@@ -14,7 +14,7 @@ A formula per kind, from the layer's bound arguments and its input and output sh
 
 Moving data (reshape, flatten, padding, cropping, slicing, dropout at inference, an
 embedding's lookup) computes nothing. A layer holding chains (residual, moe, ...) adds
-what it does itself in `GROUP_WORK`; how often its chains run is fold.runs.
+what it does itself in `GROUP_WORK`; how often its chains run is `Group.runs`.
 """
 
 from __future__ import annotations
@@ -316,15 +316,27 @@ def recurrent_cell(layer, algebra):
     return Work(_recurrent_step(GATES[kind], layer.input_shape[0], units), units * _GATE_UPDATES[kind])
 
 
+class Heads(namedtuple("Heads", "heads kv_heads key_dim value_dim")):
+    """An attention layer's heads, key/value heads and dimensions per head, its
+    defaults filled in as the layer counts them (key_dim: the width over the heads)."""
+
+    __slots__ = ()
+
+
+def attention_heads(layer, algebra) -> Heads:
+    arguments = layer.arguments
+    heads = arguments["heads"]
+    key_dim = arguments["key_dim"] or algebra.exact_divide(layer.input_shape[-1], heads)
+    return Heads(heads, arguments["kv_heads"] or heads, key_dim, arguments["value_dim"] or key_dim)
+
+
 @work("attention")
 def attention(layer, algebra):
     """The projections at each position, and per head the T × S scores (query · key) and
     their weighted sum of the values, S the positions attended to."""
     arguments, shape = layer.arguments, layer.input_shape
-    model, heads = shape[-1], arguments["heads"]
-    kv_heads = arguments["kv_heads"] or heads
-    key_dim = arguments["key_dim"] or algebra.exact_divide(model, heads)
-    value_dim = arguments["value_dim"] or key_dim
+    model = shape[-1]
+    heads, kv_heads, key_dim, value_dim = attention_heads(layer, algebra)
     out = arguments["out"] or model
     keys = arguments["context"] or shape
     values = arguments["values"] or keys

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import prod
 
 from .results import LayerResult
 from .summary import Summary, summarize
@@ -85,11 +86,11 @@ class _Work:
         return text + self.runs(row, work.macs)
 
     def of(self, row: LayerResult):
-        from .compute import _own_work, layer_work
+        from .compute import layer_work, own_work
         from .compute_layers import GROUP_WORK, NOTHING
 
         if row.kind in GROUP_WORK:  # a layer holding chains' own row (moe's router)
-            return _own_work(row, self.fold.algebra) or NOTHING
+            return own_work(row, self.fold.algebra) or NOTHING
         return layer_work(row, self.fold.algebra)
 
     @staticmethod
@@ -113,9 +114,7 @@ class _Work:
         runs = [group.runs for group in row.groups if group.runs is not None]
         if not runs or macs == 0:
             return ""
-        times = 1
-        for value in runs:
-            times = times * value
+        times = prod(runs, start=1)
         return f" A forward pass runs it {plain(times)} times: {_bracketed(times * macs)} MACs."
 
     def conclusion(self) -> str:

@@ -17,12 +17,12 @@ Sources: training's bytes per parameter are the ZeRO paper's (Rajbhandari et al.
 from __future__ import annotations
 
 from collections import namedtuple
-from math import prod
 
 from .dtypes import bytes_per_param
 from .errors import SymparamError, did_you_mean
-from .fold import Fold, merged_values, output_values
-from .results import Layer
+from .compute_layers import attention_heads, positions
+from .fold import Fold, algebra_for, merged_values, output_values
+from .results import Group, Layer, distinct_nodes
 from .values import is_concrete, latex, noun, number, sum_sign, written_as
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "sgd_momentum")
@@ -122,7 +122,9 @@ def memory(network, *, dtype="fp32", optimizer="adam", training=False, batch=1,
     training_bytes = None
     if training:
         training_bytes = exact(counts[1] * per_parameter.total + counts[2] * size)
-    cache_terms = tuple(_terms(network, _cache_of, exact, CacheTerm, size * batch))
+    algebra = algebra_for(network)
+    cache_terms = tuple(_terms(network, lambda layer: _cache_of(layer, algebra), exact, CacheTerm,
+                               size * batch))
     if activations == "korthikanti":
         activation_terms = tuple(_terms(network, _transformer_of, exact, LayerTerm, batch))
         if not activation_terms:
@@ -203,16 +205,8 @@ def _indices(network) -> set:
     """The indices of the network's Σs (none when it is concrete: ellipses unroll)."""
     if not network.analysis.symbolic:
         return set()
-    found, seen, stack = set(), set(), [network.tree]
-    while stack:  # a definition called twice is one subtree: visit it once
-        node = stack.pop()
-        if id(node) in seen or isinstance(node, Layer):
-            continue
-        seen.add(id(node))
-        if node.summation is not None:
-            found.add(node.summation.index)
-        stack.extend(node.children)
-    return found
+    return {node.summation.index for node in distinct_nodes(network.tree)
+            if isinstance(node, Group) and node.summation is not None}
 
 
 def _varies(sizes: tuple, indices: set) -> bool:
@@ -220,24 +214,15 @@ def _varies(sizes: tuple, indices: set) -> bool:
     return any(not indices.isdisjoint(getattr(size, "free_symbols", ())) for size in sizes)
 
 
-def _positions(shape):
-    """The positions of a (steps, features) input: all its axes but the features."""
-    return prod(shape[:-1], start=1)
-
-
-def _cache_of(layer: Layer):
+def _cache_of(layer: Layer, algebra):
     """An attention layer's cached keys and values per sequence, in values: the positions
     they read × kv heads × (key + value dimensions per head)."""
     if layer.kind != "attention":
         return None
-    arguments = layer.arguments
-    heads = arguments["heads"]
-    kv_heads = arguments["kv_heads"] or heads
-    key_dim = arguments["key_dim"] or _quotient(layer.input_shape[-1], heads)
-    value_dim = arguments["value_dim"] or key_dim
-    read = arguments["context"] if arguments["context"] is not None else layer.input_shape
-    positions = _positions(read)
-    return (positions, kv_heads, key_dim, value_dim), positions * kv_heads * (key_dim + value_dim)
+    _, kv_heads, key_dim, value_dim = attention_heads(layer, algebra)
+    read = layer.arguments["context"] if layer.arguments["context"] is not None else layer.input_shape
+    count = positions(read)
+    return (count, kv_heads, key_dim, value_dim), count * kv_heads * (key_dim + value_dim)
 
 
 def _transformer_of(layer: Layer):
@@ -245,17 +230,8 @@ def _transformer_of(layer: Layer):
     for one sequence: s·(34·h + 5·a·s) bytes, exact where s·h·(34 + 5·a·s/h) may not be."""
     if layer.kind != "attention":
         return None
-    s, h, a = _positions(layer.input_shape), layer.input_shape[-1], layer.arguments["heads"]
+    s, h, a = positions(layer.input_shape), layer.input_shape[-1], layer.arguments["heads"]
     return (s, h, a), s * (KORTHIKANTI_PER_WIDTH * h + KORTHIKANTI_PER_SCORE * a * s)
-
-
-def _quotient(a, b):
-    """The width of a head: the layer checked that the heads divide the width."""
-    if isinstance(a, int) and isinstance(b, int):
-        return a // b
-    import sympy
-
-    return (sympy.Integer(a) if isinstance(a, int) else a) / b
 
 
 # ------------------------------------------------------------------ rendering

@@ -145,6 +145,21 @@ class Group(
 Node = Layer | Group
 
 
+def distinct_nodes(root) -> Iterator:
+    """Every node under `root` (itself too) once, depth first in order: a definition
+    called twice with the same sizes is one subtree, so a tree of 40 nested doubling
+    definitions is walked in 40 steps, not 2^40 (Node.walk visits each use)."""
+    seen: set[int] = set()
+    stack: list = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        stack.extend(reversed(node.children))
+
+
 def group(algebra, kind, source, span, input_shape, output_shape, children, times=None,
           own: Count = NO_COUNT, arguments=None, name=None, parts=None) -> Group:
     """A group with its totals folded: times × Σ children + own."""
@@ -360,17 +375,10 @@ class Result:
         if not self.symbolic:
             return ()
         counts: list = []
-        seen: set[int] = set()  # a definition used twice is one subtree: visit it once
-        stack: list = [self.tree]
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
+        for node in distinct_nodes(self.tree):
             if isinstance(node, Group) and node.times is not None:
                 symbols = getattr(node.times, "free_symbols", ())
                 counts += sorted((s for s in symbols if s not in counts), key=str)
-            stack.extend(reversed(node.children))
         return tuple(counts)
 
     @property

@@ -149,9 +149,9 @@ class _Figures:
         """A layer holding chains' own figures: its own work (moe's router), its merge's output."""
         figures, times = {}, prod(around.runs, start=1)
         if "macs" in self.folds:
-            from .compute import _own_work
+            from .compute import own_work
 
-            own = _own_work(group, self.folds["macs"].algebra)
+            own = own_work(group, self.folds["macs"].algebra)
             figures["macs"] = times * (own.macs if own is not None else 0)
         if "activations" in self.folds:
             merged = merged_values(group)
@@ -260,7 +260,8 @@ class _Rows:
             text_latex = rf"{latex(multiplier)} \cdot {_bracket(text_latex, latex=True)}"
         figures = self.figures.of(group, around)
         if self.figures.has_own(group):  # its own row (moe's router) holds its own work, as its count
-            figures = {name: value - self.figures.own(group, around)[name] for name, value in figures.items()}
+            own = self.figures.own(group, around)
+            figures = {name: value - own[name] for name, value in figures.items()}
         return SummaryRow(
             source=one_line(group.source, width=10**6),
             label=one_line(group.source),

@@ -333,3 +333,18 @@ def test_torchvision_published_gflops(file, sizes, macs, published):
                              path=f"examples/{file}", **sizes)
     assert network.macs == macs
     assert f"{round(macs / 10**9, 2):.2f}" == published
+
+
+def test_compute_walks_a_shared_definition_once():
+    """40 nested definitions, each using the one before twice: 2^40 dense layers,
+    counted in linear time, and so is their compute (in a process of its own with a
+    time limit, so that a walk over every use fails instead of hanging)."""
+    program = (
+        "import symparam\n"
+        "defs = ['let f0(d) = dense(d, bias=false);'] + "
+        "[f'let f{i}(d) = f{i - 1}(d) -> f{i - 1}(d);' for i in range(1, 41)]\n"
+        "network = symparam.parse('\\n'.join(defs) + '\\nin(8) -> f40(8)')\n"
+        "print(network.macs, network.memory().activations)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True)
+    assert run.stdout.split() == [str(2**40 * 64), str(2**40 * 8 * 4)]

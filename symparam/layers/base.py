@@ -465,8 +465,9 @@ def layer(name: str, *, params=(), aliases=(), doc: str = "", varargs: Param | N
 
 def lookup(name: str) -> LayerKind | None:
     kind = _BY_NAME.get(name)
-    if kind is None and name in _index().MODULES:
-        import_module(f"{__package__}.{_index().MODULES[name]}")
+    module = _index().MODULES.get(name) if kind is None else None
+    if module is not None:
+        import_module(f"{__package__}.{module}")
         kind = _BY_NAME.get(name)
     return kind
 
